@@ -114,6 +114,21 @@ fix_transport_header(const struct esp_sa *sa, uint8_t *hdr, uint32_t l3, uint32_
 	}
 }
 
+/*
+ * IPv6 forbids a zero UDP checksum (RFC 8200 8.1) and Linux peers drop such ESP-in-UDP, so over
+ * IPv6 the checksum is computed, after sealing since it covers the ciphertext. The UDP header
+ * follows the fixed IPv6 header in both modes (transport mode refuses extension headers).
+ */
+static void
+udp6_checksum(struct rte_mbuf *m)
+{
+	struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+}
+
 static enum esp_drop
 prepare(struct esp_lcore *lc, struct esp_sa *sa, struct rte_mbuf *m, uint64_t seq,
 	struct esp_aead_op *op)
@@ -196,6 +211,9 @@ outbound_chunk(struct esp_lcore *lc, struct esp_sa *const *sas, struct rte_mbuf 
 			esp_count_drop(lc, drop[i]);
 			continue;
 		}
+		if ((sas[i]->rt.flags & (ESP_SA_F_UDP | ESP_SA_F_OUTER_V6)) ==
+		    (ESP_SA_F_UDP | ESP_SA_F_OUTER_V6))
+			udp6_checksum(pkts[i]);
 		sas[i]->rt.packets++;
 		sas[i]->rt.bytes += op[i].len;
 		lc->stats.out_packets++;

@@ -120,7 +120,7 @@ build_outer_template(struct esp_sa *sa)
 			rte_cpu_to_be_16(p->udp_local_port ? p->udp_local_port : ESP_UDP_PORT);
 		u->dst_port =
 			rte_cpu_to_be_16(p->udp_remote_port ? p->udp_remote_port : ESP_UDP_PORT);
-		u->dgram_cksum = 0; /* RFC 3948 2.1: zero checksum for IPv4; see esp_outbound.c */
+		u->dgram_cksum = 0; /* IPv4: zero (RFC 3948 2.1); IPv6: set per packet */
 		len += sizeof(*u);
 	}
 	sa->rt.outer_len = len;

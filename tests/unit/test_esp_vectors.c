@@ -218,7 +218,7 @@ test_vectors(void **state)
 	json_t *vectors = json_object_get(root, "vectors");
 	json_t *results = json_array();
 	json_t *j;
-	size_t i, n_out = 0;
+	size_t i, n_out = 0, n_skip = 0;
 	static struct vec v;
 
 	(void)state;
@@ -230,8 +230,19 @@ test_vectors(void **state)
 		struct esp_sa *sa;
 
 		load_vec(j, &v);
+		if (t_json_u64(j, "spi") < 256) {
+			/* RFC 4303 2.1 reserves SPIs 0..255 and our SAs refuse them;
+			 * scripts/check_rfc_vectors.py still checks the vector itself */
+			print_message("%s: reserved SPI, skipped\n", v.name);
+			n_skip++;
+			continue;
+		}
 		t_params_from_vector(j, ESP_DIR_INBOUND, &p, keymat);
 		assert_int_equal(esp_sa_create(&p, &lc, &sa), 0);
+		/* a receiver infers the ESN high half from its window (RFC 4303 A2): place the
+		 * window as if the packet before this one had arrived */
+		if (p.esn && v.seq > 1)
+			assert_int_equal(esp_replay_update(&sa->replay, v.seq - 1), ESP_REPLAY_OK);
 		check_peek(&v, sa);
 		check_seal(&v, &p);
 		check_inbound(&v, sa, &p);
@@ -241,8 +252,9 @@ test_vectors(void **state)
 			n_out++;
 		}
 	}
-	print_message("%zu vectors: peek, seal and inbound each; outbound %zu\n",
-		      json_array_size(vectors), n_out);
+	print_message("%zu vectors: peek, seal and inbound each; outbound %zu; skipped %zu\n",
+		      json_array_size(vectors) - n_skip, n_out, n_skip);
+	assert_true(n_skip < json_array_size(vectors));
 	if (ours_path != NULL) {
 		json_t *out = json_pack("{s:o}", "results", results);
 
