@@ -40,9 +40,9 @@ esp_drop_desc(enum esp_drop reason)
 }
 
 static const char *const aead_names[ESP_AEAD_COUNT] = {
-	[ESP_AEAD_AES128_GCM16] = "aes128gcm16",
-	[ESP_AEAD_AES256_GCM16] = "aes256gcm16",
-	[ESP_AEAD_CHACHA20_POLY1305] = "chacha20poly1305",
+#define AEAD_NAME(sym, name) [ESP_AEAD_##sym] = name,
+	ESP_AEADS(AEAD_NAME)
+#undef AEAD_NAME
 };
 
 int

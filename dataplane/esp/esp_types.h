@@ -11,11 +11,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The AEADs, named as IKE proposals and strongSwan spell them. One list for the engine and the
+ * loader. */
+#define ESP_AEADS(X)                                                                 \
+	X(AES128_GCM16, "aes128gcm16")		 /* RFC 4106, 16 B key + 4 B salt */ \
+	X(AES256_GCM16, "aes256gcm16")		 /* RFC 4106, 32 B key + 4 B salt */ \
+	X(CHACHA20_POLY1305, "chacha20poly1305") /* RFC 7634, 32 B key + 4 B salt */
+
 enum esp_aead {
-	ESP_AEAD_AES128_GCM16 = 0,  /* RFC 4106, 16 B key + 4 B salt */
-	ESP_AEAD_AES256_GCM16,	    /* RFC 4106, 32 B key + 4 B salt */
-	ESP_AEAD_CHACHA20_POLY1305, /* RFC 7634, 32 B key + 4 B salt */
-	ESP_AEAD_COUNT
+#define ESP_AEAD_ENUM(sym, name) ESP_AEAD_##sym,
+	ESP_AEADS(ESP_AEAD_ENUM)
+#undef ESP_AEAD_ENUM
+		ESP_AEAD_COUNT
 };
 
 enum esp_mode {
@@ -57,6 +64,16 @@ struct esp_ts {
 	uint16_t port_hi;
 };
 
+/* SA lifetimes; 0 = unlimited. A soft limit is below its hard limit when both are set. */
+struct esp_lifetime {
+	uint64_t soft_bytes;
+	uint64_t hard_bytes;
+	uint64_t soft_packets;
+	uint64_t hard_packets;
+	uint32_t soft_seconds;
+	uint32_t hard_seconds;
+};
+
 /* Everything needed to build one SA of one direction. The key points at keying material of
  * esp_aead_keymat_len() bytes (cipher key followed by the 4-byte salt) that the owner keeps in
  * sodium_malloc'd memory; esp_sa_create() copies it into guarded memory of its own. */
@@ -86,13 +103,7 @@ struct esp_sa_params {
 	struct esp_ts local_ts[ESP_MAX_TS];
 	struct esp_ts remote_ts[ESP_MAX_TS];
 
-	/* Lifetimes; 0 = unlimited. */
-	uint64_t soft_bytes;
-	uint64_t hard_bytes;
-	uint64_t soft_packets;
-	uint64_t hard_packets;
-	uint32_t soft_seconds;
-	uint32_t hard_seconds;
+	struct esp_lifetime lifetime;
 };
 
 static inline size_t
