@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
 	# build
-	build-essential pkg-config meson ninja-build clang
+	build-essential pkg-config meson ninja-build clang libclang-rt-14-dev
 	# libraries on the design card
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libsodium-dev libjansson-dev libcmocka-dev
 	# independent implementations and test tooling

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every dvipsec test on a fresh Debian 12 machine: installs the packages, builds the release and
-# the sanitizer (ASan + UBSan) builds, runs the whole meson test suite in both, and checks formatting.
+# the sanitizer (ASan + UBSan) builds, runs the whole meson test suite in both, checks formatting, and
+# runs the libFuzzer targets briefly.
 # Exits non-zero if anything fails. Ends with a line "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -20,12 +21,20 @@ for kind in release sanitize; do
 done
 
 echo "=== formatting (.clang-format)"
-bash scripts/check-format.sh || status=1
+fmt=0
+bash scripts/check-format.sh || { status=1; fmt=1; }
 
-# One closing line over both builds, from meson's own logs.
+echo "=== fuzzing (libFuzzer, short run; scripts/fuzz.sh SECONDS for a long one)"
+fuzz=0
+bash scripts/fuzz.sh 20 || { status=1; fuzz=1; }
+export DVIPSEC_EXTRA_FAILED=$((fmt + fuzz)) DVIPSEC_EXTRA_PASSED=$((2 - fmt - fuzz))
+
+# One closing line over both builds (from meson's own logs), the format check and the fuzz run.
 /usr/bin/python3 - <<'PY'
-import json
-passed = failed = skipped = 0
+import json, os
+passed = int(os.environ["DVIPSEC_EXTRA_PASSED"])
+failed = int(os.environ["DVIPSEC_EXTRA_FAILED"])
+skipped = 0
 for d in ("build", "build-san"):
     try:
         with open(f"{d}/meson-logs/testlog.json") as f:
