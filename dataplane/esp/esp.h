@@ -50,6 +50,10 @@ struct esp_aead_op {
 };
 
 typedef void (*esp_aead_fn)(struct esp_lcore *lc, const struct esp_sa *sa, struct esp_aead_op *op);
+struct esp_pkt_info;
+typedef enum esp_drop (*esp_decap_fn)(struct rte_mbuf *m, const struct esp_sa *sa,
+				      const struct esp_pkt_info *pi, uint8_t *payload,
+				      uint32_t payload_len, uint8_t next_hdr);
 typedef void (*esp_peek_fn)(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
 			    const uint8_t *in, uint8_t *out, uint32_t len);
 
@@ -74,9 +78,11 @@ struct esp_sa_rt {
 	esp_aead_fn seal;
 	esp_aead_fn open;
 	esp_peek_fn peek;
-	uint64_t packets; /* inbound: authenticated; outbound: sent */
+	esp_decap_fn decap; /* inbound: tunnel or transport, chosen once per SA */
+	uint64_t packets;   /* inbound: authenticated; outbound: sent */
 	uint64_t bytes;
-	uint8_t outer_tmpl[64]; /* outbound: tunnel IPv4/IPv6 header, then the UDP header if any */
+	uint8_t outer_tmpl[48]; /* outbound: tunnel IPv4/IPv6 header, then the UDP header if any */
+	uint8_t pad1[8];
 } __rte_cache_aligned;
 static_assert(sizeof(struct esp_sa_rt) == 2 * RTE_CACHE_LINE_SIZE, "esp_sa_rt must stay two lines");
 

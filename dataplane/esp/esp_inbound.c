@@ -99,34 +99,37 @@ check_inner(const uint8_t *in, uint32_t len, uint8_t next_hdr, uint32_t *inner_l
 }
 
 /* Tunnel mode: the inner packet becomes the packet. */
-static enum esp_drop
-decap_tunnel(struct rte_mbuf *m, struct in_pkt *p, uint32_t payload_len, uint8_t next_hdr)
+enum esp_drop
+esp_decap_tunnel(struct rte_mbuf *m, const struct esp_sa *sa, const struct esp_pkt_info *pi,
+		 uint8_t *payload, uint32_t payload_len, uint8_t next_hdr)
 {
 	uint32_t inner_len;
-	enum esp_drop why = check_inner(p->op.data, payload_len, next_hdr, &inner_len);
+	enum esp_drop why = check_inner(payload, payload_len, next_hdr, &inner_len);
 
 	if (why != ESP_DROP_NONE)
 		return why;
-	if ((p->sa->rt.flags & ESP_SA_F_CHECK_TS) &&
-	    !esp_selectors_match(&p->sa->params, p->op.data, inner_len))
+	if ((sa->rt.flags & ESP_SA_F_CHECK_TS) &&
+	    !esp_selectors_match(&sa->params, payload, inner_len))
 		return ESP_DROP_SELECTOR;
-	rte_pktmbuf_adj(m, (uint16_t)(p->pi.esp_off + ESP_PAYLOAD_OFF));
+	rte_pktmbuf_adj(m, (uint16_t)(pi->esp_off + ESP_PAYLOAD_OFF));
 	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - inner_len));
 	return ESP_DROP_NONE;
 }
 
 /* Transport mode: slide the outer IP header up to the payload, name the upper protocol, fix
  * lengths. */
-static enum esp_drop
-decap_transport(struct rte_mbuf *m, struct in_pkt *p, uint32_t payload_len, uint8_t next_hdr)
+enum esp_drop
+esp_decap_transport(struct rte_mbuf *m, const struct esp_sa *sa, const struct esp_pkt_info *pi,
+		    uint8_t *payload, uint32_t payload_len, uint8_t next_hdr)
 {
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
-	uint16_t l3 = p->pi.l3_len;
-	uint8_t *hdr = p->op.data - l3;
+	uint16_t l3 = pi->l3_len;
+	uint8_t *hdr = payload - l3;
 
+	RTE_SET_USED(sa);
 	memmove(hdr, ip, l3);
-	hdr[p->pi.proto_off] = next_hdr;
-	if (p->pi.family == 4) {
+	hdr[pi->proto_off] = next_hdr;
+	if (pi->family == 4) {
 		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)hdr;
 
 		h->total_length = rte_cpu_to_be_16((uint16_t)(l3 + payload_len));
@@ -175,9 +178,7 @@ finish(struct rte_mbuf *m, struct in_pkt *p)
 
 	sa->rt.packets++;
 	sa->rt.bytes += payload_len;
-	if (sa->rt.mode == ESP_MODE_TUNNEL)
-		return decap_tunnel(m, p, payload_len, next_hdr);
-	return decap_transport(m, p, payload_len, next_hdr);
+	return sa->rt.decap(m, sa, &p->pi, p->op.data, payload_len, next_hdr);
 }
 
 static uint16_t

@@ -31,6 +31,15 @@ void esp_peek_gcm_job(struct esp_lcore *lc, const struct esp_sa *sa, const uint8
 void esp_peek_chacha(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
 		     const uint8_t *in, uint8_t *out, uint32_t len);
 
+/* Decapsulation after a good ICV and trailer (esp_inbound.c), one of them set per SA as rt.decap.
+ */
+enum esp_drop esp_decap_tunnel(struct rte_mbuf *m, const struct esp_sa *sa,
+			       const struct esp_pkt_info *pi, uint8_t *payload,
+			       uint32_t payload_len, uint8_t next_hdr);
+enum esp_drop esp_decap_transport(struct rte_mbuf *m, const struct esp_sa *sa,
+				  const struct esp_pkt_info *pi, uint8_t *payload,
+				  uint32_t payload_len, uint8_t next_hdr);
+
 /* Selector check on a cleartext inner packet (tunnel mode). */
 bool esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len);
 

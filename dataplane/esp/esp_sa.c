@@ -144,6 +144,7 @@ esp_sa_create(const struct esp_sa_params *p, struct esp_lcore *lc, struct esp_sa
 	sa->rt.aead = (uint8_t)p->aead;
 	sa->rt.mode = (uint8_t)p->mode;
 	sa->rt.dir = (uint8_t)p->dir;
+	sa->rt.decap = p->mode == ESP_MODE_TUNNEL ? esp_decap_tunnel : esp_decap_transport;
 	sa->rt.flags = (p->udp_encap ? ESP_SA_F_UDP : 0) | (p->esn ? ESP_SA_F_ESN : 0) |
 		       (p->local.family == 6 ? ESP_SA_F_OUTER_V6 : 0) |
 		       (p->n_local_ts + p->n_remote_ts > 0 ? ESP_SA_F_CHECK_TS : 0);
