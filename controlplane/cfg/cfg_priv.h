@@ -125,6 +125,22 @@ struct cfg_shared {
 	struct cfg_secrets secrets;
 };
 
+/* The shared fields of a cfg_router or a cfg_target: both name them alike. */
+#define CFG_SHARED_OF(c, min)                         \
+	((struct cfg_shared){                         \
+		.eal = &(c)->eal,                     \
+		.dvipa = (c)->dvipa,                  \
+		.n_dvipa = &(c)->n_dvipa,             \
+		.workers = (c)->workers,              \
+		.n_workers = &(c)->n_workers,         \
+		.min_workers = (min),                 \
+		.replay_window = &(c)->replay_window, \
+		.lifetime = &(c)->lifetime,           \
+		.control_key = &(c)->control_key,     \
+		.static_sas = &(c)->static_sas,       \
+		.n_static_sas = &(c)->n_static_sas,   \
+	})
+
 #define CFG_DEFAULT_REPLAY_WINDOW 1024
 
 /* Size the key block for root's static_sas. Return 0, -ENOMEM or -EIO (libsodium). */

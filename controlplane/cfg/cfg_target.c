@@ -92,19 +92,7 @@ load_target(const char *path, const char *text, struct cfg_target **out, char *e
 	box = calloc(1, sizeof(*box));
 	if (box == NULL)
 		return cfg_fail_nomem(&ctx, "");
-	box->shared = (struct cfg_shared){
-		.eal = &box->cfg.eal,
-		.dvipa = box->cfg.dvipa,
-		.n_dvipa = &box->cfg.n_dvipa,
-		.workers = box->cfg.workers,
-		.n_workers = &box->cfg.n_workers,
-		.min_workers = 0,
-		.replay_window = &box->cfg.replay_window,
-		.lifetime = &box->cfg.lifetime,
-		.control_key = &box->cfg.control_key,
-		.static_sas = &box->cfg.static_sas,
-		.n_static_sas = &box->cfg.n_static_sas,
-	};
+	box->shared = CFG_SHARED_OF(&box->cfg, 0);
 	rc = cfg_load_fields(&ctx, path, text, target_fields, &box->shared);
 	if (rc < 0) {
 		cfg_target_free(&box->cfg);
