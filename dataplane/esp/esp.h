@@ -53,9 +53,11 @@ typedef void (*esp_aead_fn)(struct esp_lcore *lc, const struct esp_sa *sa, struc
 struct esp_pkt_info;
 typedef enum esp_drop (*esp_decap_fn)(struct rte_mbuf *m, const struct esp_sa *sa,
 				      const struct esp_pkt_info *pi, uint8_t *payload,
-				      uint32_t payload_len, uint8_t next_hdr);
+				      uint32_t payload_len, uint8_t next_hdr, bool check_ts);
+/* Peek backend: the keystream for payload bytes [off, off + len) XORed from in (= payload + off)
+ * into out; off % 16 + len <= ESP_PEEK_MAX. */
 typedef void (*esp_peek_fn)(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
-			    const uint8_t *in, uint8_t *out, uint32_t len);
+			    uint32_t off, const uint8_t *in, uint8_t *out, uint32_t len);
 
 enum esp_sa_flags {
 	ESP_SA_F_UDP = 1u << 0,	     /* ESP-in-UDP */
@@ -88,6 +90,8 @@ static_assert(sizeof(struct esp_sa_rt) == 2 * RTE_CACHE_LINE_SIZE, "esp_sa_rt mu
 
 struct esp_sa {
 	struct esp_sa_rt rt;
+	uint32_t slot;		     /* cluster-wide SA slot: GRE key on the trusted link, index in
+					the targets' SA tables; set by the owner */
 	struct esp_replay replay;    /* inbound */
 	struct esp_sa_params params; /* keymat cleared: keys live only in the guarded area */
 	void *guarded;		     /* sodium_malloc'd key schedule */
@@ -160,6 +164,13 @@ enum esp_drop esp_parse_outer(const uint8_t *ip, uint32_t len, struct esp_pkt_in
 uint16_t esp_inbound_burst(struct esp_lcore *lc, const struct esp_sa_table *tbl,
 			   struct rte_mbuf **pkts, struct esp_sa **sas, uint16_t n);
 
+/* The same with each packet's SA named by the caller (the target: from the trusted link's key):
+ * sas[i] in, whose SPI the packet must carry (else spi_mismatch). Bit i of skip_ts set: the router
+ * already checked the traffic selectors of packet i. seqs (may be NULL) receives the authenticated
+ * full sequence number of each passed packet, in the same order. n <= ESP_BURST_MAX. */
+uint16_t esp_inbound_burst_sa(struct esp_lcore *lc, struct rte_mbuf **pkts, struct esp_sa **sas,
+			      uint64_t *seqs, uint64_t skip_ts, uint16_t n);
+
 /* Outbound: encapsulate and encrypt pkts[i] (a cleartext IP packet) with sas[i] using sequence
  * number seqs[i], supplied by the caller (later the coupling facility) and used as the IV as well.
  */
@@ -172,5 +183,12 @@ uint16_t esp_outbound_burst(struct esp_lcore *lc, struct esp_sa *const *sas, str
  * len when the payload is shorter), or -EINVAL when the packet cannot be ESP for this SA. */
 int esp_peek(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
 	     uint8_t *out, uint32_t len);
+/* The same for payload bytes [off, off + len); off % 16 + len <= ESP_PEEK_MAX. */
+int esp_peek_at(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
+		uint32_t off, uint8_t *out, uint32_t len);
+/* The trailer's next header (transport mode: the upper protocol), decrypted without the ICV check:
+ * 0..255, or -EINVAL. */
+int esp_peek_next_header(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp,
+			 uint32_t esp_len);
 
 #endif /* DVIPSEC_ESP_H */

@@ -38,3 +38,13 @@ esp_merge_chunk(struct rte_mbuf **pkts, void **aux, uint16_t ok, uint16_t done, 
 	if (aux != NULL)
 		memmove(aux + ok, aux + done, passed * sizeof(aux[0]));
 }
+
+void
+esp_compact_u64(uint64_t *v, const uint8_t *drop, uint16_t n)
+{
+	uint16_t ok = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		if (drop[i] == ESP_DROP_NONE)
+			v[ok++] = v[i];
+}

@@ -18,6 +18,7 @@
 	X(NATT_KEEPALIVE, "natt_keepalive", "NAT-T keepalive (RFC 3948 2.3)")                     \
 	X(MULTI_SEGMENT, "multi_segment", "chained mbuf; the engine needs one segment")           \
 	X(UNKNOWN_SPI, "unknown_spi", "no inbound SA with this SPI")                              \
+	X(SPI_MISMATCH, "spi_mismatch", "SPI differs from the SA the trusted link's key names")   \
 	X(ENCAP_MISMATCH, "encap_mismatch", "raw ESP for a UDP-encapsulated SA or the reverse")   \
 	X(BAD_LENGTH, "bad_length", "ciphertext too short or not a multiple of 4 bytes")          \
 	X(REPLAY_DUPLICATE, "replay_duplicate", "sequence number already received")               \

@@ -16,10 +16,30 @@ struct in_pkt {
 	struct esp_pkt_info pi;
 	struct esp_sa *sa;
 	uint64_t seq;
+	bool check_ts;
 };
 
+/* The SA by SPI from the table, or the one the caller names (the target: from the link's key),
+ * which must carry this SPI. */
 static enum esp_drop
-prepare(const struct esp_sa_table *tbl, struct rte_mbuf *m, struct in_pkt *p)
+find_sa(const struct esp_sa_table *tbl, struct esp_sa *given, uint32_t spi_be, struct esp_sa **sa)
+{
+	if (tbl != NULL) {
+		*sa = esp_sa_table_lookup(tbl, spi_be);
+		return *sa == NULL ? ESP_DROP_UNKNOWN_SPI : ESP_DROP_NONE;
+	}
+	if (given == NULL)
+		return ESP_DROP_UNKNOWN_SPI;
+	if (given->rt.spi_be != spi_be)
+		return ESP_DROP_SPI_MISMATCH;
+	if (given->rt.dir != ESP_DIR_INBOUND)
+		return ESP_DROP_WRONG_SA;
+	*sa = given;
+	return ESP_DROP_NONE;
+}
+
+static enum esp_drop
+prepare(const struct esp_sa_table *tbl, struct esp_sa *given, struct rte_mbuf *m, struct in_pkt *p)
 {
 	if (m->nb_segs != 1)
 		return ESP_DROP_MULTI_SEGMENT;
@@ -37,12 +57,12 @@ prepare(const struct esp_sa_table *tbl, struct rte_mbuf *m, struct in_pkt *p)
 		return ESP_DROP_TRUNCATED;
 
 	uint32_t spi_be;
+	struct esp_sa *sa;
 
 	memcpy(&spi_be, esp, sizeof(spi_be));
-	struct esp_sa *sa = esp_sa_table_lookup(tbl, spi_be);
-
-	if (sa == NULL)
-		return ESP_DROP_UNKNOWN_SPI;
+	why = find_sa(tbl, given, spi_be, &sa);
+	if (why != ESP_DROP_NONE)
+		return why;
 	if (!!(sa->rt.flags & ESP_SA_F_UDP) != p->pi.udp)
 		return ESP_DROP_ENCAP_MISMATCH;
 	if ((p->pi.family == 6) != !!(sa->rt.flags & ESP_SA_F_OUTER_V6))
@@ -101,14 +121,14 @@ check_inner(const uint8_t *in, uint32_t len, uint8_t next_hdr, uint32_t *inner_l
 /* Tunnel mode: the inner packet becomes the packet. */
 enum esp_drop
 esp_decap_tunnel(struct rte_mbuf *m, const struct esp_sa *sa, const struct esp_pkt_info *pi,
-		 uint8_t *payload, uint32_t payload_len, uint8_t next_hdr)
+		 uint8_t *payload, uint32_t payload_len, uint8_t next_hdr, bool check_ts)
 {
 	uint32_t inner_len;
 	enum esp_drop why = check_inner(payload, payload_len, next_hdr, &inner_len);
 
 	if (why != ESP_DROP_NONE)
 		return why;
-	if ((sa->rt.flags & ESP_SA_F_CHECK_TS) &&
+	if (check_ts && (sa->rt.flags & ESP_SA_F_CHECK_TS) &&
 	    !esp_selectors_match(&sa->params, payload, inner_len))
 		return ESP_DROP_SELECTOR;
 	rte_pktmbuf_adj(m, (uint16_t)(pi->esp_off + ESP_PAYLOAD_OFF));
@@ -120,13 +140,14 @@ esp_decap_tunnel(struct rte_mbuf *m, const struct esp_sa *sa, const struct esp_p
  * lengths. */
 enum esp_drop
 esp_decap_transport(struct rte_mbuf *m, const struct esp_sa *sa, const struct esp_pkt_info *pi,
-		    uint8_t *payload, uint32_t payload_len, uint8_t next_hdr)
+		    uint8_t *payload, uint32_t payload_len, uint8_t next_hdr, bool check_ts)
 {
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 	uint16_t l3 = pi->l3_len;
 	uint8_t *hdr = payload - l3;
 
 	RTE_SET_USED(sa);
+	RTE_SET_USED(check_ts);
 	memmove(hdr, ip, l3);
 	hdr[pi->proto_off] = next_hdr;
 	if (pi->family == 4) {
@@ -178,18 +199,20 @@ finish(struct rte_mbuf *m, struct in_pkt *p)
 
 	sa->rt.packets++;
 	sa->rt.bytes += payload_len;
-	return sa->rt.decap(m, sa, &p->pi, p->op.data, payload_len, next_hdr);
+	return sa->rt.decap(m, sa, &p->pi, p->op.data, payload_len, next_hdr, p->check_ts);
 }
 
 static uint16_t
 inbound_chunk(struct esp_lcore *lc, const struct esp_sa_table *tbl, struct rte_mbuf **pkts,
-	      struct esp_sa **sas, uint16_t n)
+	      struct esp_sa **sas, uint64_t *seqs, uint64_t skip_ts, uint16_t n)
 {
 	struct in_pkt p[ESP_BURST_MAX];
 	uint8_t drop[ESP_BURST_MAX];
 
-	for (uint16_t i = 0; i < n; i++)
-		drop[i] = prepare(tbl, pkts[i], &p[i]);
+	for (uint16_t i = 0; i < n; i++) {
+		drop[i] = prepare(tbl, tbl ? NULL : sas[i], pkts[i], &p[i]);
+		p[i].check_ts = !(skip_ts >> i & 1);
+	}
 	/* a tight crypto loop: IPsec-MB's code and key schedule stay hot */
 	for (uint16_t i = 0; i < n; i++)
 		if (drop[i] == ESP_DROP_NONE)
@@ -203,9 +226,13 @@ inbound_chunk(struct esp_lcore *lc, const struct esp_sa_table *tbl, struct rte_m
 			continue;
 		}
 		sas[i] = p[i].sa;
+		if (seqs != NULL)
+			seqs[i] = p[i].seq;
 		lc->stats.in_packets++;
 		lc->stats.in_bytes += pkts[i]->pkt_len;
 	}
+	if (seqs != NULL)
+		esp_compact_u64(seqs, drop, n);
 	return esp_compact(pkts, (void **)sas, drop, n);
 }
 
@@ -218,11 +245,19 @@ esp_inbound_burst(struct esp_lcore *lc, const struct esp_sa_table *tbl, struct r
 	/* chunks keep per-packet state on the stack */
 	while (done < n) {
 		uint16_t c = RTE_MIN((uint16_t)(n - done), (uint16_t)ESP_BURST_MAX);
-		uint16_t passed = inbound_chunk(lc, tbl, pkts + done, sas + done, c);
+		uint16_t passed = inbound_chunk(lc, tbl, pkts + done, sas + done, NULL, 0, c);
 
 		esp_merge_chunk(pkts, (void **)sas, ok, done, passed);
 		ok += passed;
 		done += c;
 	}
 	return ok;
+}
+
+uint16_t
+esp_inbound_burst_sa(struct esp_lcore *lc, struct rte_mbuf **pkts, struct esp_sa **sas,
+		     uint64_t *seqs, uint64_t skip_ts, uint16_t n)
+{
+	RTE_ASSERT(n <= ESP_BURST_MAX);
+	return inbound_chunk(lc, NULL, pkts, sas, seqs, skip_ts, n);
 }

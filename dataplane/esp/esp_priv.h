@@ -25,20 +25,20 @@ size_t esp_crypto_sched_size(enum esp_aead aead);
 
 /* Peek backends (esp_peek.c): the keystream of the first payload bytes XORed into out. */
 void esp_peek_gcm_aesni(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
-			const uint8_t *in, uint8_t *out, uint32_t len);
+			uint32_t off, const uint8_t *in, uint8_t *out, uint32_t len);
 void esp_peek_gcm_job(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
-		      const uint8_t *in, uint8_t *out, uint32_t len);
-void esp_peek_chacha(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv,
+		      uint32_t off, const uint8_t *in, uint8_t *out, uint32_t len);
+void esp_peek_chacha(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv, uint32_t off,
 		     const uint8_t *in, uint8_t *out, uint32_t len);
 
 /* Decapsulation after a good ICV and trailer (esp_inbound.c), one of them set per SA as rt.decap.
  */
 enum esp_drop esp_decap_tunnel(struct rte_mbuf *m, const struct esp_sa *sa,
 			       const struct esp_pkt_info *pi, uint8_t *payload,
-			       uint32_t payload_len, uint8_t next_hdr);
+			       uint32_t payload_len, uint8_t next_hdr, bool check_ts);
 enum esp_drop esp_decap_transport(struct rte_mbuf *m, const struct esp_sa *sa,
 				  const struct esp_pkt_info *pi, uint8_t *payload,
-				  uint32_t payload_len, uint8_t next_hdr);
+				  uint32_t payload_len, uint8_t next_hdr, bool check_ts);
 
 /* Selector check on a cleartext inner packet (tunnel mode). */
 bool esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len);
@@ -102,6 +102,8 @@ esp_build_nonce_aad(const struct esp_sa *sa, const uint8_t *esp, uint64_t seq,
 /* Moves the failed packets behind the passed ones, both groups in their original order.
  * drop[i] != 0 marks a failure. Returns the number passed. */
 uint16_t esp_compact(struct rte_mbuf **pkts, void **aux, const uint8_t *drop, uint16_t n);
+/* The same reordering for a parallel array of numbers. */
+void esp_compact_u64(uint64_t *v, const uint8_t *drop, uint16_t n);
 /* After a chunk starting at `done` compacted `passed` packets, joins them to the `ok` passed before
  * it. */
 void esp_merge_chunk(struct rte_mbuf **pkts, void **aux, uint16_t ok, uint16_t done,

@@ -276,7 +276,7 @@ bench_peek(struct bench_set *b, esp_peek_fn fn)
 				for (int i = 0; i < BURST; i++) {
 					const uint8_t *esp = b->wire[i] + 20;
 
-					fn(&lc, b->in, esp + ESP_IV_OFF, esp + ESP_PAYLOAD_OFF,
+					fn(&lc, b->in, esp + ESP_IV_OFF, 0, esp + ESP_PAYLOAD_OFF,
 					   out[i], PEEK_BYTES);
 				}
 			total += rte_rdtsc_precise() - t0;

@@ -348,6 +348,57 @@ test_burst_order(void **state)
 		rte_pktmbuf_free(m[i]);
 }
 
+/* The target's variant: the SA comes from the link's key, not from the SPI table. */
+static void
+test_named_sa(void **state)
+{
+	uint8_t pkt[256], pl[64];
+	struct rte_mbuf *m[4];
+	struct esp_sa *sas[4];
+	uint64_t seqs[4];
+	size_t n;
+
+	(void)state;
+	/* 0: good; 1: right SPI but the key named the UDP SA; 2: selector mismatch, not skipped;
+	 * 3: selector mismatch, skipped because the router checked */
+	n = good_packet(sa_out, 2000, pkt);
+	m[0] = t_mbuf_from(pkt, n);
+	sas[0] = sa_in;
+	n = good_packet(sa_out, 2001, pkt);
+	m[1] = t_mbuf_from(pkt, n);
+	sas[1] = sa_in_udp;
+	inner_syn(pl, 0x0a0a0001); /* 10.10.0.1 is outside 10.9.0.0/24 */
+	memcpy(pl + 40, (const uint8_t[]){ 1, 2, 2, 4 }, 4);
+	n = sealed_packet(2002, pl, 44, pkt);
+	m[2] = t_mbuf_from(pkt, n);
+	sas[2] = sa_in;
+	n = sealed_packet(2003, pl, 44, pkt);
+	m[3] = t_mbuf_from(pkt, n);
+	sas[3] = sa_in;
+
+	struct esp_stats before = lc.stats;
+	struct rte_mbuf *m0 = m[0], *m3 = m[3];
+
+	assert_int_equal(esp_inbound_burst_sa(&lc, m, sas, seqs, 1u << 3, 4), 2);
+	assert_ptr_equal(m[0], m0);
+	assert_ptr_equal(m[1], m3);
+	assert_int_equal(seqs[0], 2000);
+	assert_int_equal(seqs[1], 2003);
+	assert_ptr_equal(sas[1], sa_in);
+	assert_int_equal(lc.stats.drops[ESP_DROP_SPI_MISMATCH],
+			 before.drops[ESP_DROP_SPI_MISMATCH] + 1);
+	assert_int_equal(lc.stats.drops[ESP_DROP_SELECTOR], before.drops[ESP_DROP_SELECTOR] + 1);
+	/* the packet whose key named the wrong SA did not move that SA's window: 2001 still passes
+	 */
+	sas[0] = sa_in;
+	n = good_packet(sa_out, 2001, pkt);
+	for (int i = 0; i < 4; i++)
+		rte_pktmbuf_free(m[i]);
+	m[0] = t_mbuf_from(pkt, n);
+	assert_int_equal(esp_inbound_burst_sa(&lc, m, sas, NULL, 0, 1), 1);
+	rte_pktmbuf_free(m[0]);
+}
+
 static void
 test_outbound_errors(void **state)
 {
@@ -426,6 +477,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_classification),
 		cmocka_unit_test(test_burst_order),
+		cmocka_unit_test(test_named_sa),
 		cmocka_unit_test(test_outbound_errors),
 	};
 	return cmocka_run_group_tests_name("esp_errors", tests, setup, teardown);

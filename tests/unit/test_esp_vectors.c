@@ -85,18 +85,39 @@ check_peek(const struct vec *v, const struct esp_sa *sa)
 
 	if (n != want || memcmp(out, v->payload, (size_t)n) != 0)
 		fail_msg("%s: peek of %d bytes differs from the decrypted payload", v->name, want);
+
+	/* any window, in particular the trailer: payload here is the whole ESP plaintext */
+	if (v->payload_len != v->esp_len - 16 - ESP_ICV_LEN)
+		fail_msg("%s: vector payload is not the whole ciphertext", v->name);
+	for (int off = 0; off < v->payload_len; off++) {
+		uint32_t len = RTE_MIN((uint32_t)(v->payload_len - off), ESP_PEEK_MAX - off % 16u);
+
+		n = esp_peek_at(&lc, sa, v->esp, (uint32_t)v->esp_len, (uint32_t)off, out, len);
+		if (n != (int)len || memcmp(out, v->payload + off, len) != 0)
+			fail_msg("%s: peek of %u bytes at %d differs", v->name, len, off);
+	}
+	if (esp_peek_next_header(&lc, sa, v->esp, (uint32_t)v->esp_len) !=
+	    v->payload[v->payload_len - 1])
+		fail_msg("%s: peeked next header differs", v->name);
+	if (esp_peek_at(&lc, sa, v->esp, (uint32_t)v->esp_len, (uint32_t)v->payload_len, out, 1) !=
+	    -EINVAL)
+		fail_msg("%s: a peek past the ciphertext must fail", v->name);
 	if (sa->rt.aead == ESP_AEAD_CHACHA20_POLY1305)
 		return;
 	/* the AES-NI keystream equals IPsec-MB's own CTR job on the same key schedule */
 	uint8_t ref[ESP_PEEK_MAX], fast[ESP_PEEK_MAX];
 
-	for (uint32_t len = 1; len <= (uint32_t)n; len += 7) {
-		esp_peek_gcm_job(&lc, sa, v->esp + 8, v->esp + 16, ref, len);
-		esp_peek_gcm_aesni(&lc, sa, v->esp + 8, v->esp + 16, fast, len);
-		if (memcmp(ref, fast, len) != 0)
-			fail_msg("%s: AES-NI peek of %u bytes differs from IPsec-MB's CTR", v->name,
-				 len);
-	}
+	for (uint32_t off = 0; off < 40; off += 13)
+		for (uint32_t len = 1;
+		     off + len <= (uint32_t)want && off % 16 + len <= ESP_PEEK_MAX; len += 7) {
+			esp_peek_gcm_job(&lc, sa, v->esp + 8, off, v->esp + 16 + off, ref, len);
+			esp_peek_gcm_aesni(&lc, sa, v->esp + 8, off, v->esp + 16 + off, fast, len);
+			if (memcmp(ref, fast, len) != 0)
+				fail_msg(
+					"%s: AES-NI peek of %u bytes at %u differs from IPsec-MB's "
+					"CTR",
+					v->name, len, off);
+		}
 }
 
 static void
