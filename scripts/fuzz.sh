@@ -10,9 +10,10 @@ if [ ! -f build-fuzz/build.ninja ]; then
 	CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=disabled --buildtype=debugoptimized \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-ninja -C build-fuzz tests/fuzz/fuzz_esp_inbound tests/fuzz/fuzz_cfg >/dev/null
+ninja -C build-fuzz tests/fuzz/fuzz_esp_inbound tests/fuzz/fuzz_cfg tests/fuzz/fuzz_gre_decap \
+	tests/fuzz/fuzz_classify >/dev/null
 
-mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg
+mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg build-fuzz/corpus/gre build-fuzz/corpus/classify
 cp conf/*.json build-fuzz/corpus/cfg/
 # ESP seeds: scapy-made packets (outer + ESP) of every AEAD x mode x encapsulation x family, each with
 # a leading 0 byte (= "as on the wire"), and their payloads with a leading odd byte (= "seal this")
@@ -27,11 +28,15 @@ with open("build-fuzz/scapy_vectors.json", encoding="utf-8") as f:
         with open(os.path.join(d, "seal%03d" % i), "wb") as out:
             out.write(bytes([1 + 2 * (i % 6)]) + bytes.fromhex(v["payload"]))
 PY
+# GRE and classify seeds: scapy-made trusted-link frames and the classifier's test frames
+/usr/bin/python3 tests/unit/rtr_frames.py seeds build-fuzz/corpus/classify build-fuzz/corpus/gre
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for t in esp_inbound cfg; do
+for t in esp_inbound cfg gre_decap classify; do
 	corpus=build-fuzz/corpus/esp max_len=1500
 	[ "$t" = cfg ] && corpus=build-fuzz/corpus/cfg max_len=16384
+	[ "$t" = gre_decap ] && corpus=build-fuzz/corpus/gre max_len=1600
+	[ "$t" = classify ] && corpus=build-fuzz/corpus/classify max_len=1600
 	echo "=== fuzz_$t for ${secs}s"
 	if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=$max_len \
 		-print_final_stats=1 "$corpus" >build-fuzz/fuzz_$t.log 2>&1; then

@@ -156,6 +156,14 @@ struct esp_pkt_info {
  * not. */
 enum esp_drop esp_parse_outer(const uint8_t *ip, uint32_t len, struct esp_pkt_info *pi);
 
+/* Selector check (RFC 4301 5.2 "tunnel check") of an inbound cleartext inner IP packet, or of its
+ * first len bytes: inner source in the peer's selectors, destination in ours, protocol and ports
+ * included when len reaches them. */
+bool esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len);
+/* The same for an outbound cleartext packet: source in our selectors, destination in the peer's
+ * (which SA covers a reply). */
+bool esp_selectors_match_out(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len);
+
 /* -- stages ------------------------------------------------------------------------------------ */
 
 /* Inbound: SA by SPI, replay check, ICV verify and decrypt, replay update, trailer checks,

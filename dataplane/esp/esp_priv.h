@@ -40,9 +40,6 @@ enum esp_drop esp_decap_transport(struct rte_mbuf *m, const struct esp_sa *sa,
 				  const struct esp_pkt_info *pi, uint8_t *payload,
 				  uint32_t payload_len, uint8_t next_hdr, bool check_ts);
 
-/* Selector check on a cleartext inner packet (tunnel mode). */
-bool esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len);
-
 static inline void
 esp_count_drop(struct esp_lcore *lc, enum esp_drop why)
 {

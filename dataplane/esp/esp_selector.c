@@ -38,8 +38,8 @@ ts_list_match(const struct esp_ts *ts, uint8_t n, uint8_t family, const uint8_t 
 	return false;
 }
 
-bool
-esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len)
+static bool
+selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len, bool outbound)
 {
 	uint8_t family = ip[0] >> 4;
 	const uint8_t *src, *dst;
@@ -64,7 +64,22 @@ esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t l
 		sport = load_be16(ip + l4);
 		dport = load_be16(ip + l4 + 2);
 	}
+	if (outbound) /* our side is the source */
+		return ts_list_match(p->local_ts, p->n_local_ts, family, src, proto, sport) &&
+		       ts_list_match(p->remote_ts, p->n_remote_ts, family, dst, proto, dport);
 	/* inbound: the peer's side is the source */
 	return ts_list_match(p->remote_ts, p->n_remote_ts, family, src, proto, sport) &&
 	       ts_list_match(p->local_ts, p->n_local_ts, family, dst, proto, dport);
+}
+
+bool
+esp_selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len)
+{
+	return selectors_match(p, ip, len, false);
+}
+
+bool
+esp_selectors_match_out(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len)
+{
+	return selectors_match(p, ip, len, true);
 }

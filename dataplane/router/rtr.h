@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dvipsec-router: the process that owns the DVIPA. Worker lcores run the inbound fast path
+ *   uplink rx -> rtr_classify -> rtr_flow (SA, replay pre-check, peek) -> rtr_dispatch (connection
+ *   table, GRE) -> trusted link tx
+ * and the main lcore the control work (rtr_control.c): replay feedback and replies from the
+ * targets, IKE punts, connection aging, target health. This header is the router's shared state;
+ * each stage file says what it reads and writes.
+ */
+#ifndef DVIPSEC_RTR_H
+#define DVIPSEC_RTR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include "cfg.h"
+#include "dct.h"
+#include "dp_port.h"
+#include "esp.h"
+#include "gre.h"
+#include "rtr_classify.h"
+
+#define RTR_MAX_SLOTS	CFG_MAX_STATIC_SAS
+#define RTR_LINK_PREFIX 0xa9fe0000u /* 169.254.0.0/16: trusted link addresses by target id */
+
+/* Why the router drops a packet after classification; classification drops have their own table
+ * (rtr_classify.h), link decapsulation too (gre.h). */
+#define RTR_DROP_REASONS(X)                                                                       \
+	X(UNKNOWN_SPI, "unknown_spi", "no inbound SA with this SPI")                              \
+	X(ENCAP_MISMATCH, "encap_mismatch", "raw ESP for a UDP-encapsulated SA or the reverse")   \
+	X(BAD_LENGTH, "bad_length", "ESP packet too short for its SA")                            \
+	X(REPLAY_DUPLICATE, "replay_duplicate",                                                   \
+	  "sequence number already authenticated by a target")                                    \
+	X(REPLAY_OLD, "replay_too_old", "sequence number left of the authenticated window, or 0") \
+	X(INNER_NOT_IP, "inner_not_ip", "tunnel mode: peeked inner header is not IPv4 or IPv6")   \
+	X(INNER_FRAGMENT, "inner_fragment", "inner IP fragment: no ports to look up")             \
+	X(INNER_TOO_DEEP, "inner_too_deep",                                                       \
+	  "inner ports beyond the peeked bytes (options, ext headers)")                           \
+	X(SELECTOR, "selector_mismatch",                                                          \
+	  "router filtering: inner packet outside the SA's selectors")                            \
+	X(NON_SYN_MISS, "non_syn_miss", "TCP segment without SYN for no known connection")        \
+	X(NO_TARGET, "no_target", "no healthy target for a new connection")                       \
+	X(DCT_FULL, "dct_full", "connection table full")                                          \
+	X(LINK_ENCAP, "link_encap", "GRE encapsulation failed (see the link drops)")              \
+	X(LINK_TX_FULL, "link_tx_full", "trusted link to the target did not take the packet")     \
+	X(IKE_RING_FULL, "ike_ring_full", "control plane queue for IKE full")                     \
+	X(REPLY_TX_FULL, "reply_tx_full", "uplink did not take an ARP/ICMP reply")                \
+	X(RETURN_NO_NEIGHBOR, "return_no_neighbor", "reply for a peer whose MAC is not known")    \
+	X(RETURN_NOT_IP, "return_not_ip", "packet from a target that is not IP (or feedback)")    \
+	X(RETURN_TX_FULL, "return_tx_full", "uplink did not take a reply from a target")          \
+	X(FEEDBACK_BAD, "feedback_malformed", "replay feedback message malformed")                \
+	X(FEEDBACK_SLOT, "feedback_unknown_slot", "replay feedback for an SA slot not installed")
+
+enum rtr_drop {
+	RTR_DROP_NONE = 0,
+#define RTR_DROP_ENUM(sym, name, desc) RTR_DROP_##sym,
+	RTR_DROP_REASONS(RTR_DROP_ENUM)
+#undef RTR_DROP_ENUM
+		RTR_DROP_COUNT
+};
+
+const char *rtr_drop_name(enum rtr_drop reason);
+
+struct rtr_stats {
+	uint64_t rx;
+	uint64_t esp;
+	uint64_t tcp_plain;
+	uint64_t ike;
+	uint64_t replies;
+	uint64_t to_target;
+	uint64_t new_flows;
+	uint64_t filtered; /* checked against selectors here (filter_policy router) */
+	uint64_t feedback_msgs;
+	uint64_t feedback_seqs; /* authenticated numbers newly learned */
+	uint64_t returned;	/* replies from targets forwarded to the uplink */
+	uint64_t target_pkts[CFG_MAX_TARGETS];
+	uint64_t drops[RTR_DROP_COUNT];
+};
+
+/* A flow found in one packet: what the connection table needs and what the GRE key says. */
+struct rtr_flow {
+	struct dct_key key;
+	uint32_t gre_key;
+	uint8_t tcp_flags; /* 0 for non-TCP */
+	uint8_t is_tcp;
+};
+
+struct rtr;
+
+/* Chosen once per SA when it is installed: tunnel or transport peek. */
+typedef enum rtr_drop (*rtr_flow_fn)(struct esp_lcore *lc, const struct rtr *r,
+				     const struct esp_sa *sa, const uint8_t *ip,
+				     const struct esp_pkt_info *pi, struct rtr_flow *f);
+
+struct rtr_txq {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST];
+	uint32_t key[DP_BURST];
+};
+
+struct rtr_worker {
+	struct esp_lcore esp; /* IPsec-MB manager for peeks */
+	struct rtr *r;
+	struct rtr_classify_stats cls;
+	struct dct_lcore_stats dct;
+	struct gre_stats gre;
+	struct rtr_stats st;
+	struct dct_picker picker;
+	struct gre_link link[CFG_MAX_TARGETS];
+	struct rtr_txq txq[CFG_MAX_TARGETS];
+	struct rte_ether_addr learned_mac; /* last peer MAC reported to the main lcore */
+	struct esp_addr learned_ip;
+	uint16_t lcore;
+	uint16_t queue;
+	struct dp_idle idle;
+} __rte_cache_aligned;
+
+/* A peer's MAC address learned from its packets (the router forwards target replies to it). */
+struct rtr_neigh {
+	struct esp_addr ip;
+	struct rte_ether_addr mac;
+	uint8_t used;
+};
+
+#define RTR_NEIGH_MAX 256
+
+struct rtr_learn {
+	struct esp_addr ip;
+	struct rte_ether_addr mac;
+	uint16_t pad;
+};
+
+/* The main lcore's own state. */
+struct rtr_main {
+	struct esp_lcore esp;
+	struct gre_stats gre;
+	struct rtr_stats st;
+	struct rtr_neigh neigh[RTR_NEIGH_MAX];
+	uint64_t ike_punted;
+	uint64_t last_health_tsc;
+	struct dp_idle idle;
+};
+
+struct rtr {
+	struct cfg_router *cfg;
+	struct rte_mempool *pool;
+	struct dp_port uplink;
+	struct dp_port link[CFG_MAX_TARGETS];
+	uint8_t n_targets;
+	struct esp_sa_table *sa_tbl;	       /* inbound SAs by SPI (for peeks and pre-checks) */
+	struct esp_sa *slot_sa[RTR_MAX_SLOTS]; /* every SA by slot */
+	rtr_flow_fn slot_flow[RTR_MAX_SLOTS];  /* inbound: tunnel or transport */
+	uint32_t n_slots;
+	struct dct *dct;
+	struct dct_target_set targets;
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_ring *ike_ring;   /* workers -> main: IKE datagrams */
+	struct rte_ring *learn_ring; /* workers -> main: peer MACs */
+	struct rte_ring *ret_ring;   /* main -> worker 0: replies to send out of the uplink */
+	uint32_t link_ip[CFG_MAX_TARGETS][2]; /* [router side, target side], network order */
+	atomic_bool stop;
+	uint8_t n_workers;
+	struct rtr_worker *workers; /* n_workers, rte_zmalloc'd */
+	struct rtr_classify_ctx cls_ctx;
+	struct rtr_main main;
+};
+
+/* rtr_flow.c */
+enum rtr_drop rtr_flow_tunnel(struct esp_lcore *lc, const struct rtr *r, const struct esp_sa *sa,
+			      const uint8_t *ip, const struct esp_pkt_info *pi, struct rtr_flow *f);
+enum rtr_drop rtr_flow_transport(struct esp_lcore *lc, const struct rtr *r, const struct esp_sa *sa,
+				 const uint8_t *ip, const struct esp_pkt_info *pi,
+				 struct rtr_flow *f);
+/* ESP packets from classify: SA, replay pre-check, peek. Returns how many continue (front, in
+ * order, with flows[] beside them); the rest are counted and behind them, for the caller to free.
+ */
+uint16_t rtr_flow_esp_burst(struct rtr_worker *w, const struct rtr *r, struct rte_mbuf **pkts,
+			    const struct esp_pkt_info *pi, struct rtr_flow *flows, uint16_t n);
+/* Plain TCP to the DVIPA. Same contract. */
+uint16_t rtr_flow_plain_burst(struct rtr_worker *w, struct rte_mbuf **pkts, struct rtr_flow *flows,
+			      uint16_t n);
+
+/* rtr_dispatch.c: connection table, target choice, GRE, link tx. Consumes every packet. */
+void rtr_dispatch_burst(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts,
+			const struct rtr_flow *flows, uint16_t n, uint64_t now);
+void rtr_dispatch_flush(struct rtr_worker *w, struct rtr *r);
+
+/* rtr_worker.c */
+int rtr_worker_main(void *arg);
+/* rtr_control.c: one pass of the main lcore's loop; returns the work done. */
+uint32_t rtr_control_poll(struct rtr *r, uint64_t now);
+/* rtr_replay.c: a target's feedback message into the SAs' authenticated windows; returns the
+ * numbers newly learned. Malformed messages and unknown slots are counted in st. */
+uint32_t rtr_feedback_apply(struct rtr *r, struct rtr_stats *st, const uint8_t *msg, uint32_t len);
+/* rtr_telemetry.c */
+int rtr_telemetry_register(struct rtr *r);
+
+#endif /* DVIPSEC_RTR_H */

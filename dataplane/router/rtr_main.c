@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dvipsec-router --config FILE [--idle-sleep-us N]
+ * Loads and validates the config, starts the EAL, opens the uplink (one queue pair per worker) and
+ * one trusted link per target (memif server or any port; one tx queue per worker, rx polled by the
+ * main lcore), installs the static SAs (slot = position in static_sas, the same on every target),
+ * and runs the workers and the control loop until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "rtr.h"
+
+#define POOL_SIZE	  16383
+#define RING_SIZE	  1024
+#define CLOSING_TIMEOUT_S 10 /* a FIN or RST keeps the entry this long, for the last segments */
+
+static struct rtr *sig_r;
+
+static void
+on_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	if (sig_r != NULL)
+		atomic_store(&sig_r->stop, true);
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s --config FILE [--idle-sleep-us N]\n", prog);
+}
+
+static int
+install_sas(struct rtr *r)
+{
+	const struct cfg_router *c = r->cfg;
+
+	r->sa_tbl = esp_sa_table_create(2 * c->n_static_sas + 16);
+	if (r->sa_tbl == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->n_static_sas; i++) {
+		struct esp_sa *sa;
+		int rc = esp_sa_create(&c->static_sas[i], &r->main.esp, &sa);
+
+		if (rc < 0) {
+			fprintf(stderr, "static_sas[%u]: cannot create the SA: %s\n", i,
+				strerror(-rc));
+			return rc;
+		}
+		sa->slot = i;
+		r->slot_sa[i] = sa;
+		r->n_slots = i + 1;
+		if (sa->params.dir != ESP_DIR_INBOUND)
+			continue;
+		r->slot_flow[i] =
+			sa->params.mode == ESP_MODE_TUNNEL ? rtr_flow_tunnel : rtr_flow_transport;
+		rc = esp_sa_table_add(r->sa_tbl, sa);
+		if (rc < 0) {
+			fprintf(stderr, "static_sas[%u]: SPI 0x%08x: %s\n", i, sa->params.spi,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int
+open_ports(struct rtr *r)
+{
+	const struct cfg_router *c = r->cfg;
+	int rc = dp_port_open(c->ports[0].link.devargs, r->n_workers, r->n_workers, r->pool,
+			      &r->uplink);
+
+	if (rc < 0)
+		return rc;
+	for (uint8_t t = 0; t < c->n_targets; t++) {
+		rc = dp_port_open(c->targets[t].link.devargs, 1, r->n_workers, r->pool,
+				  &r->link[t]);
+		if (rc < 0)
+			return rc;
+		/* 169.254.<id>.1 (router) and .2 (target) */
+		r->link_ip[t][0] = rte_cpu_to_be_32(RTR_LINK_PREFIX | c->targets[t].id << 8 | 1);
+		r->link_ip[t][1] = rte_cpu_to_be_32(RTR_LINK_PREFIX | c->targets[t].id << 8 | 2);
+	}
+	r->n_targets = c->n_targets;
+	return 0;
+}
+
+static int
+setup(struct rtr *r)
+{
+	const struct cfg_router *c = r->cfg;
+	int socket = (int)rte_socket_id();
+	int rc;
+
+	r->pool = rte_pktmbuf_pool_create("rtr_pool", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  socket);
+	if (r->pool == NULL)
+		return -rte_errno;
+	rc = open_ports(r);
+	if (rc < 0)
+		return rc;
+	rc = esp_lcore_init(&r->main.esp);
+	if (rc < 0)
+		return rc;
+	rc = install_sas(r);
+	if (rc < 0)
+		return rc;
+
+	size_t qsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+
+	r->qsbr = rte_zmalloc("rtr_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (r->qsbr == NULL || rte_rcu_qsbr_init(r->qsbr, RTE_MAX_LCORE) < 0)
+		return -ENOMEM;
+
+	struct dct_params dp = {
+		.name = "rtr_dct",
+		.capacity = c->conn_table.capacity,
+		.idle_timeout_tsc = (uint64_t)c->conn_table.idle_timeout_s * rte_get_tsc_hz(),
+		.closing_timeout_tsc = CLOSING_TIMEOUT_S * rte_get_tsc_hz(),
+		.socket_id = socket,
+		.qsbr = r->qsbr,
+	};
+
+	r->dct = dct_create(&dp);
+	if (r->dct == NULL) {
+		fprintf(stderr, "connection_table: cannot create %u entries: %s\n", dp.capacity,
+			rte_strerror(rte_errno));
+		return -rte_errno;
+	}
+	dct_targets_init(&r->targets);
+	for (uint8_t t = 0; t < c->n_targets; t++) {
+		dct_targets_set_weight(&r->targets, t, c->targets[t].weight);
+		dct_targets_set_health(&r->targets, t, dp_port_link_up(&r->link[t]));
+	}
+
+	r->ike_ring = rte_ring_create("rtr_ike", RING_SIZE, socket, RING_F_SC_DEQ);
+	r->learn_ring = rte_ring_create_elem("rtr_learn", sizeof(struct rtr_learn), RING_SIZE,
+					     socket, RING_F_SC_DEQ);
+	r->ret_ring = rte_ring_create("rtr_ret", RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r->ike_ring == NULL || r->learn_ring == NULL || r->ret_ring == NULL)
+		return -ENOMEM;
+
+	r->cls_ctx.dvipas = c->dvipa;
+	r->cls_ctx.n_dvipas = c->n_dvipa;
+	r->cls_ctx.port_mac = r->uplink.mac;
+
+	r->workers =
+		rte_zmalloc("rtr_workers", sizeof(*r->workers) * r->n_workers, RTE_CACHE_LINE_SIZE);
+	if (r->workers == NULL)
+		return -ENOMEM;
+
+	struct rte_ether_addr bcast;
+
+	memset(&bcast, 0xff, sizeof(bcast));
+	for (uint8_t i = 0; i < r->n_workers; i++) {
+		struct rtr_worker *w = &r->workers[i];
+
+		w->r = r;
+		w->lcore = c->workers[i];
+		w->queue = i;
+		w->idle.sleep_us = r->main.idle.sleep_us;
+		rc = esp_lcore_init(&w->esp);
+		if (rc < 0)
+			return rc;
+		dct_picker_init(&w->picker);
+		/* memif is point to point: the target takes any destination MAC */
+		for (uint8_t t = 0; t < r->n_targets; t++)
+			gre_link_init(&w->link[t], &r->link[t].mac, &bcast, r->link_ip[t][0],
+				      r->link_ip[t][1], false);
+	}
+	return rtr_telemetry_register(r);
+}
+
+static int
+check_workers(const struct cfg_router *c)
+{
+	for (uint8_t i = 0; i < c->n_workers; i++) {
+		if (!rte_lcore_is_enabled(c->workers[i]) || c->workers[i] == rte_get_main_lcore()) {
+			fprintf(stderr, "workers[%u]: lcore %u is not a worker lcore of the EAL\n",
+				i, c->workers[i]);
+			return -EINVAL;
+		}
+	}
+	if (c->n_workers == 0) {
+		fprintf(stderr, "workers: the router needs at least one worker lcore\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	uint32_t idle_us = 0;
+	char err[512];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:i:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'i': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || v > 100000) {
+				fprintf(stderr, "--idle-sleep-us: expected 0..100000, got %s\n",
+					optarg);
+				return 2;
+			}
+			idle_us = (uint32_t)v;
+			break;
+		}
+		default:
+			usage(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (path == NULL) {
+		usage(argv[0]);
+		return 2;
+	}
+
+	static struct rtr r;
+
+	if (cfg_router_load(path, &r.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return 1;
+	}
+	r.main.idle.sleep_us = idle_us;
+
+	int eal_argc;
+	char **eal_argv;
+
+	if (cfg_eal_argv(&r.cfg->eal, argv[0], &eal_argc, &eal_argv) < 0 ||
+	    rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "%s: eal: cannot initialise: %s\n", path, rte_strerror(rte_errno));
+		return 1;
+	}
+	r.n_workers = r.cfg->n_workers;
+
+	int rc = check_workers(r.cfg);
+
+	if (rc == 0)
+		rc = setup(&r);
+	if (rc < 0) {
+		fprintf(stderr, "dvipsec-router: set-up failed: %s\n", strerror(-rc));
+		rte_eal_cleanup();
+		return 1;
+	}
+
+	sig_r = &r;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (uint8_t i = 0; i < r.n_workers; i++)
+		rte_eal_remote_launch(rtr_worker_main, &r.workers[i], r.workers[i].lcore);
+	printf("dvipsec-router: ready: %u worker(s), %u target(s), %u SA(s), uplink %s\n",
+	       r.n_workers, r.n_targets, r.n_slots, r.uplink.name);
+	fflush(stdout);
+
+	while (!atomic_load(&r.stop))
+		dp_idle_account(&r.main.idle, rtr_control_poll(&r, rte_rdtsc()));
+
+	rte_eal_mp_wait_lcore();
+	dp_port_close(&r.uplink);
+	for (uint8_t t = 0; t < r.n_targets; t++)
+		dp_port_close(&r.link[t]); /* a memif server removes its socket file */
+	for (uint32_t i = 0; i < r.n_slots; i++)
+		esp_sa_free(r.slot_sa[i]);
+	rte_eal_cleanup();
+	cfg_router_free(r.cfg);
+	free(eal_argv);
+	return 0;
+}

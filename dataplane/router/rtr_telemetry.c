@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The router's telemetry commands (DPDK telemetry socket; dpdk-telemetry.py shows them):
+ *   /dvipsec/router/stats   packet counts by stage, summed over lcores
+ *   /dvipsec/router/drops   every drop reason of classify, the fast path and the links, by name
+ *   /dvipsec/dct            connection table size, and up to N entries (param N, default 32, <= 64)
+ *   /dvipsec/targets        targets: weight, health, link, packets, connections
+ *   /dvipsec/sa             SAs without keys: SPI, slot, direction, AEAD, mode, encap, replay top
+ * Counters are per lcore and read without locks: a sum may be a packet behind, never torn (64-bit
+ * aligned loads).
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <rte_cycles.h>
+#include <rte_telemetry.h>
+
+#include "rtr.h"
+
+static struct rtr *tel_r;
+
+static const char *const rtr_drop_names[] = { [RTR_DROP_NONE] = "none",
+#define RTR_DROP_NAME(sym, name, desc) [RTR_DROP_##sym] = name,
+					      RTR_DROP_REASONS(RTR_DROP_NAME)
+#undef RTR_DROP_NAME
+};
+
+const char *
+rtr_drop_name(enum rtr_drop reason)
+{
+	return (unsigned int)reason < RTR_DROP_COUNT ? rtr_drop_names[reason] : "?";
+}
+
+/* Sums of every lcore's counters. */
+struct sums {
+	struct rtr_stats st;
+	struct rtr_classify_stats cls;
+	struct gre_stats gre;
+	struct dct_lcore_stats dct;
+};
+
+static void
+add_stats(struct rtr_stats *a, const struct rtr_stats *b)
+{
+	const uint64_t *src = (const uint64_t *)b;
+	uint64_t *dst = (uint64_t *)a;
+
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+}
+
+static void
+add_u64s(void *a, const void *b, size_t size)
+{
+	const uint64_t *src = b;
+	uint64_t *dst = a;
+
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		dst[i] += src[i];
+}
+
+static void
+sum_all(const struct rtr *r, struct sums *s)
+{
+	memset(s, 0, sizeof(*s));
+	for (uint8_t i = 0; i < r->n_workers; i++) {
+		const struct rtr_worker *w = &r->workers[i];
+
+		add_stats(&s->st, &w->st);
+		add_u64s(&s->cls, &w->cls, sizeof(s->cls));
+		add_u64s(&s->gre, &w->gre, sizeof(s->gre));
+		add_u64s(&s->dct, &w->dct, sizeof(s->dct));
+	}
+	add_stats(&s->st, &r->main.st);
+	add_u64s(&s->gre, &r->main.gre, sizeof(s->gre));
+}
+
+static int
+cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sums s;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	sum_all(tel_r, &s);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
+	rte_tel_data_add_dict_u64(d, "rx", s.st.rx);
+	rte_tel_data_add_dict_u64(d, "esp", s.st.esp);
+	rte_tel_data_add_dict_u64(d, "tcp_plain", s.st.tcp_plain);
+	rte_tel_data_add_dict_u64(d, "ike", s.st.ike);
+	rte_tel_data_add_dict_u64(d, "ike_punted", tel_r->main.ike_punted);
+	rte_tel_data_add_dict_u64(d, "replies", s.st.replies);
+	rte_tel_data_add_dict_u64(d, "arp_replies", s.cls.replies[RTR_CLS_REPLY_ARP]);
+	rte_tel_data_add_dict_u64(d, "echo_replies",
+				  s.cls.replies[RTR_CLS_REPLY_ECHO4] +
+					  s.cls.replies[RTR_CLS_REPLY_ECHO6]);
+	rte_tel_data_add_dict_u64(d, "nd_replies", s.cls.replies[RTR_CLS_REPLY_NA]);
+	rte_tel_data_add_dict_u64(d, "to_target", s.st.to_target);
+	rte_tel_data_add_dict_u64(d, "new_flows", s.st.new_flows);
+	rte_tel_data_add_dict_u64(d, "filtered_at_router", s.st.filtered);
+	rte_tel_data_add_dict_u64(d, "dct_hits", s.dct.hits);
+	rte_tel_data_add_dict_u64(d, "dct_misses", s.dct.misses);
+	rte_tel_data_add_dict_u64(d, "feedback_msgs", s.st.feedback_msgs);
+	rte_tel_data_add_dict_u64(d, "feedback_seqs", s.st.feedback_seqs);
+	rte_tel_data_add_dict_u64(d, "returned_to_peer", s.st.returned);
+	rte_tel_data_add_dict_u64(d, "link_encap", s.gre.encap_packets);
+	rte_tel_data_add_dict_u64(d, "link_decap", s.gre.decap_packets);
+	return 0;
+}
+
+static int
+cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct sums s;
+	char name[64];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	sum_all(tel_r, &s);
+	rte_tel_data_start_dict(d);
+	for (int i = 1; i < RTR_CLS_DROP_COUNT; i++)
+		rte_tel_data_add_dict_u64(d, rtr_cls_drop_name(i), s.cls.drops[i]);
+	for (int i = 1; i < RTR_DROP_COUNT; i++)
+		rte_tel_data_add_dict_u64(d, rtr_drop_name(i), s.st.drops[i]);
+	for (int i = 1; i < GRE_DROP_COUNT; i++) {
+		snprintf(name, sizeof(name), "link_%s", gre_drop_name(i));
+		rte_tel_data_add_dict_u64(d, name, s.gre.drops[i]);
+	}
+	return 0;
+}
+
+static void
+addr_str(uint8_t family, const uint8_t *a, char *out, size_t len)
+{
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, out, (socklen_t)len);
+}
+
+/*
+ * DPDK 22.11 telemetry nests only arrays of numbers or strings, so tables are returned by column:
+ * {"id": [1, 2], "name": ["t1", "t2"], ...}, row i across every column.
+ */
+enum col_kind { COL_INT, COL_U64, COL_STR };
+
+static struct rte_tel_data *
+col_new(enum col_kind kind)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c != NULL)
+		rte_tel_data_start_array(c, kind == COL_INT   ? RTE_TEL_INT_VAL
+					    : kind == COL_U64 ? RTE_TEL_U64_VAL
+							      : RTE_TEL_STRING_VAL);
+	return c;
+}
+
+#define DCT_LIST_MAX 64
+
+struct dct_row {
+	struct dct_key key;
+	uint16_t target;
+	uint8_t state;
+	uint64_t last_seen;
+};
+
+struct walk_ctx {
+	struct dct_row rows[DCT_LIST_MAX];
+	uint32_t n;
+};
+
+static void
+walk_one(const struct dct_key *k, uint16_t target, uint8_t state, uint64_t last_seen, void *arg)
+{
+	struct walk_ctx *wc = arg;
+
+	if (wc->n < DCT_LIST_MAX)
+		wc->rows[wc->n++] = (struct dct_row){ *k, target, state, last_seen };
+}
+
+static int
+cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static struct walk_ctx wc; /* telemetry runs one command at a time */
+	uint32_t max = 32;
+	uint64_t now = rte_rdtsc();
+	char a[INET6_ADDRSTRLEN];
+	enum { SA, SRC, SPORT, DST, DPORT, PROTO, TARGET, STATE, IDLE, NCOL };
+	static const char *const names[NCOL] = { "sa",	  "src",    "sport", "dst",    "dport",
+						 "proto", "target", "state", "idle_ms" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_STR, COL_INT,
+						   COL_INT, COL_INT, COL_STR, COL_U64 };
+	struct rte_tel_data *col[NCOL];
+
+	RTE_SET_USED(cmd);
+	if (params != NULL && *params != '\0')
+		max = (uint32_t)strtoul(params, NULL, 10);
+	max = RTE_MIN(max, (uint32_t)DCT_LIST_MAX);
+	wc.n = 0;
+	dct_walk(tel_r->dct, max, walk_one, &wc);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "entries", dct_count(tel_r->dct));
+	rte_tel_data_add_dict_u64(d, "capacity", dct_capacity(tel_r->dct));
+	rte_tel_data_add_dict_u64(d, "listed", wc.n);
+	for (int c = 0; c < NCOL; c++)
+		if ((col[c] = col_new(kinds[c])) == NULL)
+			return -ENOMEM;
+	for (uint32_t i = 0; i < wc.n; i++) {
+		const struct dct_row *row = &wc.rows[i];
+		const struct dct_key *k = &row->key;
+
+		rte_tel_data_add_array_int(col[SA], k->sa_id == DCT_SA_PLAIN ? -1 : (int)k->sa_id);
+		addr_str(k->family, k->src, a, sizeof(a));
+		rte_tel_data_add_array_string(col[SRC], a);
+		rte_tel_data_add_array_int(col[SPORT], rte_be_to_cpu_16(k->src_port));
+		addr_str(k->family, k->dst, a, sizeof(a));
+		rte_tel_data_add_array_string(col[DST], a);
+		rte_tel_data_add_array_int(col[DPORT], rte_be_to_cpu_16(k->dst_port));
+		rte_tel_data_add_array_int(col[PROTO], k->proto);
+		rte_tel_data_add_array_int(col[TARGET], tel_r->cfg->targets[row->target].id);
+		rte_tel_data_add_array_string(col[STATE], dct_state_name(row->state));
+		rte_tel_data_add_array_u64(col[IDLE],
+					   (now - row->last_seen) * 1000 / rte_get_tsc_hz());
+	}
+	for (int c = 0; c < NCOL; c++)
+		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	return 0;
+}
+
+static int
+cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	enum { ID, NAME, WEIGHT, HEALTHY, LINK, PACKETS, FLOWS, NCOL };
+	static const char *const names[NCOL] = { "id",	    "name",    "weight", "healthy",
+						 "link_up", "packets", "flows" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT,
+						   COL_INT, COL_U64, COL_U64 };
+	struct rte_tel_data *col[NCOL];
+	struct sums s;
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	sum_all(tel_r, &s);
+	for (int c = 0; c < NCOL; c++)
+		if ((col[c] = col_new(kinds[c])) == NULL)
+			return -ENOMEM;
+	for (uint16_t t = 0; t < tel_r->n_targets; t++) {
+		const struct cfg_router_target *ct = &tel_r->cfg->targets[t];
+
+		rte_tel_data_add_array_int(col[ID], ct->id);
+		rte_tel_data_add_array_string(col[NAME], ct->name);
+		rte_tel_data_add_array_int(col[WEIGHT], ct->weight);
+		rte_tel_data_add_array_int(col[HEALTHY],
+					   (int)(atomic_load(&tel_r->targets.healthy) >> t & 1));
+		rte_tel_data_add_array_int(col[LINK], dp_port_link_up(&tel_r->link[t]));
+		rte_tel_data_add_array_u64(col[PACKETS], s.st.target_pkts[t]);
+		rte_tel_data_add_array_u64(col[FLOWS], dct_count_target(tel_r->dct, t));
+	}
+	rte_tel_data_start_dict(d);
+	for (int c = 0; c < NCOL; c++)
+		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	return 0;
+}
+
+static int
+cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	enum { SPI, SLOT, DIR, AEAD, MODE, ENCAP, ESN, WINDOW, TOP, NCOL };
+	static const char *const names[NCOL] = { "spi",	 "slot",	  "dir",
+						 "aead", "mode",	  "encap",
+						 "esn",	 "replay_window", "authenticated_top" };
+	static const enum col_kind kinds[NCOL] = { COL_STR, COL_INT, COL_STR, COL_STR, COL_STR,
+						   COL_STR, COL_INT, COL_INT, COL_U64 };
+	struct rte_tel_data *col[NCOL];
+	char spi[16];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	for (int c = 0; c < NCOL; c++)
+		if ((col[c] = col_new(kinds[c])) == NULL)
+			return -ENOMEM;
+	for (uint32_t i = 0; i < tel_r->n_slots && i < 256; i++) {
+		const struct esp_sa *sa = tel_r->slot_sa[i];
+		const struct esp_sa_params *p;
+
+		if (sa == NULL)
+			continue;
+		p = &sa->params;
+		snprintf(spi, sizeof(spi), "0x%08x", p->spi);
+		rte_tel_data_add_array_string(col[SPI], spi);
+		rte_tel_data_add_array_int(col[SLOT], (int)sa->slot);
+		rte_tel_data_add_array_string(col[DIR], p->dir == ESP_DIR_INBOUND ? "in" : "out");
+		rte_tel_data_add_array_string(col[AEAD], esp_aead_name(p->aead));
+		rte_tel_data_add_array_string(col[MODE],
+					      p->mode == ESP_MODE_TUNNEL ? "tunnel" : "transport");
+		rte_tel_data_add_array_string(col[ENCAP], p->udp_encap ? "udp" : "none");
+		rte_tel_data_add_array_int(col[ESN], p->esn);
+		rte_tel_data_add_array_int(col[WINDOW], (int)p->replay_window);
+		rte_tel_data_add_array_u64(col[TOP],
+					   __atomic_load_n(&sa->replay.top, __ATOMIC_RELAXED));
+	}
+	rte_tel_data_start_dict(d);
+	for (int c = 0; c < NCOL; c++)
+		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	return 0;
+}
+
+int
+rtr_telemetry_register(struct rtr *r)
+{
+	tel_r = r;
+	if (rte_telemetry_register_cmd("/dvipsec/router/stats", cmd_stats,
+				       "Router packet counters by stage") < 0 ||
+	    rte_telemetry_register_cmd("/dvipsec/router/drops", cmd_drops,
+				       "Router drops by reason") < 0 ||
+	    rte_telemetry_register_cmd("/dvipsec/dct", cmd_dct,
+				       "Connection table: entries and a listing. Param: max rows") <
+		    0 ||
+	    rte_telemetry_register_cmd("/dvipsec/targets", cmd_targets,
+				       "Targets: weight, health, packets, connections") < 0 ||
+	    rte_telemetry_register_cmd("/dvipsec/sa", cmd_sa, "SAs (no keys)") < 0)
+		return -EINVAL;
+	return 0;
+}

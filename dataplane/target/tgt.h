@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dvipsec-target: one cluster member. One polling lcore runs both directions:
+ *   inbound  (tgt_inbound.c):  trusted link rx -> GRE decap -> SA by key slot -> full ESP inbound
+ *                              (ICV, decrypt, replay, selectors unless the router checked) ->
+ *                              replay feedback to the router -> TAP -> kernel -> application
+ *   outbound (tgt_outbound.c): TAP rx -> ARP answered -> outbound SA by selectors -> sequence
+ *                              numbers from the coupling facility -> ESP -> uplink (direct
+ *                              return, tgt_uplink.c) or back over the link (plain when no SA
+ *                              covers the packet)
+ * SAs come from the static config for now: slot = position in static_sas, as on the router.
+ */
+#ifndef DVIPSEC_TGT_H
+#define DVIPSEC_TGT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "cf.h"
+#include "cfg.h"
+#include "dp_feedback.h"
+#include "dp_port.h"
+#include "esp.h"
+#include "gre.h"
+
+#define TGT_MAX_SLOTS CFG_MAX_STATIC_SAS
+#define TGT_FB_OPEN   8 /* SA blocks being filled at once */
+
+#define TGT_DROP_REASONS(X)                                                                        \
+	X(UNKNOWN_SLOT, "unknown_slot", "the link key names an SA slot this target does not have") \
+	X(UNEXPECTED_PROTO, "unexpected_proto", "link packet of a type only the router receives")  \
+	X(TAP_TX_FULL, "tap_tx_full", "the TAP did not take a decrypted packet")                   \
+	X(LINK_TX_FULL, "link_tx_full", "the trusted link did not take a packet for the router")   \
+	X(LINK_ENCAP, "link_encap", "GRE encapsulation toward the router failed")                  \
+	X(TAP_NOT_IP, "tap_not_ip", "frame from the TAP that is neither IP nor an ARP request")    \
+	X(NOT_FROM_DVIPA, "not_from_dvipa", "packet from the TAP whose source is not a DVIPA")     \
+	X(TAP_TRUNCATED, "tap_truncated", "frame from the TAP shorter than its IP header says")    \
+	X(SEQ_EXHAUSTED, "seq_exhausted", "the SA's sequence numbers are used up: rekey needed")   \
+	X(NO_MBUF, "no_mbuf", "no mbuf for a reply or a feedback message")
+
+enum tgt_drop {
+	TGT_DROP_NONE = 0,
+#define TGT_DROP_ENUM(sym, name, desc) TGT_DROP_##sym,
+	TGT_DROP_REASONS(TGT_DROP_ENUM)
+#undef TGT_DROP_ENUM
+		TGT_DROP_COUNT
+};
+
+const char *tgt_drop_name(enum tgt_drop reason);
+
+struct tgt_stats {
+	uint64_t link_rx;
+	uint64_t decrypted;
+	uint64_t plain_in; /* GRE_SLOT_PLAIN: TCP to the DVIPA without IPsec */
+	uint64_t filtered_by_router;
+	uint64_t to_tap;
+	uint64_t from_tap;
+	uint64_t arp_replies;
+	uint64_t encrypted;
+	uint64_t out_plain;
+	uint64_t to_link;
+	uint64_t to_uplink; /* direct return */
+	uint64_t arp_requests;
+	uint64_t feedback_msgs;
+	uint64_t feedback_records;
+	uint64_t drops[TGT_DROP_COUNT];
+};
+
+/* Authenticated sequence numbers not yet reported, one aligned block of 64 per open SA. */
+struct tgt_fb_block {
+	uint32_t slot;
+	uint64_t base;
+	uint64_t bits;
+};
+
+struct tgt_feedback {
+	struct tgt_fb_block open[TGT_FB_OPEN];
+	uint8_t n_open;
+	uint16_t n_out;
+	uint64_t last_flush_tsc;
+	struct dp_fb_replay out[DP_FB_MAX_RECORDS];
+};
+
+/* A peer's MAC on the uplink (direct return), learned from ARP. */
+struct tgt_neigh {
+	uint32_t ip; /* network order */
+	uint8_t resolved;
+	struct rte_ether_addr mac;
+	uint64_t asked_tsc;
+};
+
+#define TGT_NEIGH_MAX 256
+
+struct tgt {
+	struct cfg_target *cfg;
+	struct rte_mempool *pool;
+	struct dp_port link;
+	struct dp_port tap;
+	struct dp_port uplink; /* when cfg->has_uplink */
+	struct tgt_neigh neigh[TGT_NEIGH_MAX];
+	struct esp_lcore esp;
+	struct gre_stats gre;
+	struct gre_link to_router;
+	uint32_t link_ip; /* ours, network order */
+	struct esp_sa *slot_sa[TGT_MAX_SLOTS];
+	uint32_t n_slots;
+	struct esp_sa *out_sa[TGT_MAX_SLOTS]; /* outbound SAs, searched by selectors */
+	uint32_t n_out_sa;
+	struct cf *cf;
+	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
+	struct tgt_feedback fb;
+	struct tgt_stats st;
+	struct dp_idle idle;
+	uint16_t lcore;
+	atomic_bool stop;
+};
+
+/* tgt_inbound.c: one poll of the trusted link; returns packets received. */
+uint32_t tgt_inbound_poll(struct tgt *t);
+/* tgt_outbound.c: one poll of the TAP; returns packets received. */
+uint32_t tgt_outbound_poll(struct tgt *t, uint64_t now);
+/* tgt_uplink.c: direct return. Sends an IP packet to its peer on the uplink if the peer's MAC
+ * is known (consuming it) and returns true; else asks for it and returns false (the caller sends
+ * the packet back over the link). */
+bool tgt_uplink_send(struct tgt *t, struct rte_mbuf *m, uint64_t now);
+/* Learns peers' MACs from ARP on the uplink; returns frames received. */
+uint32_t tgt_uplink_poll(struct tgt *t);
+/* tgt_feedback.c */
+void tgt_feedback_record(struct tgt *t, uint32_t slot, uint64_t seq);
+void tgt_feedback_flush(struct tgt *t, uint64_t now);
+/* tgt_telemetry.c */
+int tgt_telemetry_register(struct tgt *t);
+
+#endif /* DVIPSEC_TGT_H */

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dvipsec-target --config FILE [--cf SHM_NAME] [--idle-sleep-us N]
+ * Loads and validates the config, starts the EAL, opens the trusted link (memif client or any
+ * port) and the TAP toward the host stack, maps the coupling facility, installs the static SAs
+ * (slot = position in static_sas, as on the router), and polls both directions on one lcore (the
+ * first worker lcore if the config names one, else the main lcore) until SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "tgt.h"
+
+#define POOL_SIZE  8191
+#define CF_DEFAULT "/dvipsec-cf"
+
+static struct tgt *sig_tgt;
+
+static void
+on_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	if (sig_tgt != NULL)
+		atomic_store(&sig_tgt->stop, true);
+}
+
+static int
+install_sas(struct tgt *t)
+{
+	const struct cfg_target *c = t->cfg;
+
+	for (uint32_t i = 0; i < c->n_static_sas; i++) {
+		struct esp_sa *sa;
+		int rc = esp_sa_create(&c->static_sas[i], &t->esp, &sa);
+
+		if (rc < 0) {
+			fprintf(stderr, "static_sas[%u]: cannot create the SA: %s\n", i,
+				strerror(-rc));
+			return rc;
+		}
+		sa->slot = i;
+		t->slot_sa[i] = sa;
+		t->n_slots = i + 1;
+		if (sa->params.dir == ESP_DIR_OUTBOUND)
+			t->out_sa[t->n_out_sa++] = sa;
+	}
+	return 0;
+}
+
+static int
+setup(struct tgt *t, const char *cf_name)
+{
+	const struct cfg_target *c = t->cfg;
+	int rc;
+
+	t->pool = rte_pktmbuf_pool_create("tgt_pool", POOL_SIZE, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (t->pool == NULL)
+		return -rte_errno;
+	rc = dp_port_open(c->link.devargs, 1, 1, t->pool, &t->link);
+	if (rc < 0)
+		return rc;
+	rc = dp_port_open(c->tap.devargs, 1, 1, t->pool, &t->tap);
+	if (rc < 0)
+		return rc;
+	if (c->has_uplink) {
+		rc = dp_port_open(c->uplink.devargs, 1, 1, t->pool, &t->uplink);
+		if (rc < 0)
+			return rc;
+	}
+	t->tap_peer_mac = t->tap.mac; /* until the kernel sends its first frame */
+	rc = esp_lcore_init(&t->esp);
+	if (rc < 0)
+		return rc;
+	t->cf = cf_open(cf_name, TGT_MAX_SLOTS);
+	if (t->cf == NULL) {
+		fprintf(stderr, "coupling facility %s: %s\n", cf_name, strerror(errno));
+		return -errno;
+	}
+	rc = install_sas(t);
+	if (rc < 0)
+		return rc;
+
+	/* 169.254.<id>.2 (us) and .1 (the router) */
+	uint32_t router_ip = rte_cpu_to_be_32(0xa9fe0000u | (uint32_t)c->id << 8 | 1);
+	struct rte_ether_addr bcast;
+
+	memset(&bcast, 0xff, sizeof(bcast));
+	t->link_ip = rte_cpu_to_be_32(0xa9fe0000u | (uint32_t)c->id << 8 | 2);
+	gre_link_init(&t->to_router, &t->link.mac, &bcast, t->link_ip, router_ip, false);
+	return tgt_telemetry_register(t);
+}
+
+static int
+poll_loop(void *arg)
+{
+	struct tgt *t = arg;
+
+	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+		uint64_t now = rte_rdtsc();
+		uint32_t work = tgt_inbound_poll(t);
+
+		work += tgt_outbound_poll(t, now);
+		if (t->cfg->has_uplink)
+			work += tgt_uplink_poll(t);
+		tgt_feedback_flush(t, now);
+		dp_idle_account(&t->idle, work);
+	}
+	return 0;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr, "usage: %s --config FILE [--cf SHM_NAME] [--idle-sleep-us N]\n", prog);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "cf", required_argument, NULL, 'f' },
+		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *cf_name = CF_DEFAULT;
+	static struct tgt t;
+	char err[512];
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "c:f:i:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			cf_name = optarg;
+			break;
+		case 'i': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || v > 100000) {
+				fprintf(stderr, "--idle-sleep-us: expected 0..100000, got %s\n",
+					optarg);
+				return 2;
+			}
+			t.idle.sleep_us = (uint32_t)v;
+			break;
+		}
+		default:
+			usage(argv[0]);
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (path == NULL || cf_name[0] != '/') {
+		usage(argv[0]);
+		return 2;
+	}
+	if (cfg_target_load(path, &t.cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return 1;
+	}
+
+	int eal_argc;
+	char **eal_argv;
+
+	if (cfg_eal_argv(&t.cfg->eal, argv[0], &eal_argc, &eal_argv) < 0 ||
+	    rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "%s: eal: cannot initialise: %s\n", path, rte_strerror(rte_errno));
+		return 1;
+	}
+
+	int rc = setup(&t, cf_name);
+
+	if (rc < 0) {
+		fprintf(stderr, "dvipsec-target: set-up failed: %s\n", strerror(-rc));
+		rte_eal_cleanup();
+		return 1;
+	}
+	sig_tgt = &t;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t.lcore = t.cfg->n_workers > 0 ? t.cfg->workers[0] : (uint16_t)rte_get_main_lcore();
+	printf("dvipsec-target %u: ready: %u SA(s), link %s, tap %s, lcore %u\n", t.cfg->id,
+	       t.n_slots, t.link.name, t.tap.name, t.lcore);
+	fflush(stdout);
+	if (t.lcore != rte_get_main_lcore()) {
+		if (!rte_lcore_is_enabled(t.lcore)) {
+			fprintf(stderr, "workers[0]: lcore %u is not enabled in eal\n", t.lcore);
+			rte_eal_cleanup();
+			return 1;
+		}
+		rte_eal_remote_launch(poll_loop, &t, t.lcore);
+		rte_eal_mp_wait_lcore();
+	} else {
+		poll_loop(&t);
+	}
+	dp_port_close(&t.link);
+	dp_port_close(&t.tap);
+	if (t.cfg->has_uplink)
+		dp_port_close(&t.uplink);
+	for (uint32_t i = 0; i < t.n_slots; i++)
+		esp_sa_free(t.slot_sa[i]);
+	cf_close(t.cf);
+	rte_eal_cleanup();
+	cfg_target_free(t.cfg);
+	free(eal_argv);
+	return 0;
+}

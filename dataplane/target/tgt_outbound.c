@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Target outbound (ARCHITECTURE.md section 3): TAP rx -> ARP requests answered (the target is the
+ * kernel's next hop for every peer) -> IP packets from a DVIPA -> the outbound SA whose selectors
+ * cover the packet -> sequence numbers from the coupling facility (unique across targets; they are
+ * the IVs too) -> ESP -> the uplink (direct return) when the target has one and knows the peer's
+ * MAC, else GRE back over the trusted link, out through the router. A packet no SA covers leaves
+ * in the clear, through the router (the TCP that came in without IPsec). Exits: the link, the TAP
+ * (ARP replies), drops counted by reason.
+ */
+#include <rte_arp.h>
+#include <rte_ethdev.h>
+
+#include "tgt.h"
+
+static void
+drop(struct tgt *t, struct rte_mbuf *m, enum tgt_drop why)
+{
+	t->st.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Any ARP request on the TAP: we are the next hop for everything behind it. */
+static void
+answer_arp(struct tgt *t, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
+
+	if (m->data_len < sizeof(*eth) + sizeof(*arp) ||
+	    arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) ||
+	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 ||
+	    arp->arp_plen != 4) {
+		drop(t, m, TGT_DROP_TAP_NOT_IP);
+		return;
+	}
+
+	uint32_t asked = arp->arp_data.arp_tip;
+
+	arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
+	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
+	arp->arp_data.arp_sha = t->tap.mac;
+	arp->arp_data.arp_sip = asked;
+	eth->dst_addr = eth->src_addr;
+	eth->src_addr = t->tap.mac;
+	if (rte_eth_tx_burst(t->tap.id, 0, &m, 1) != 1) {
+		drop(t, m, TGT_DROP_TAP_TX_FULL);
+		return;
+	}
+	t->st.arp_replies++;
+}
+
+static bool
+from_dvipa(const struct tgt *t, const uint8_t *ip)
+{
+	const struct cfg_target *c = t->cfg;
+
+	for (uint8_t i = 0; i < c->n_dvipa; i++) {
+		const struct esp_addr *a = &c->dvipa[i];
+
+		if ((ip[0] >> 4) == 4 && a->family == 4 && memcmp(ip + 12, &a->v4, 4) == 0)
+			return true;
+		if ((ip[0] >> 4) == 6 && a->family == 6 && memcmp(ip + 8, a->v6, 16) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Strips Ethernet and checks the IP header's length; TGT_DROP_NONE or why not. */
+static enum tgt_drop
+to_ip(struct rte_mbuf *m)
+{
+	rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len;
+
+	if (m->data_len >= 20 && (ip[0] >> 4) == 4)
+		len = (uint32_t)ip[2] << 8 | ip[3];
+	else if (m->data_len >= 40 && (ip[0] >> 4) == 6)
+		len = 40u + ((uint32_t)ip[4] << 8 | ip[5]);
+	else
+		return TGT_DROP_TAP_TRUNCATED;
+	if (len > m->data_len || len < 20)
+		return TGT_DROP_TAP_TRUNCATED;
+	rte_pktmbuf_trim(m, (uint16_t)(m->data_len - len));
+	return TGT_DROP_NONE;
+}
+
+static struct esp_sa *
+find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
+{
+	for (uint32_t i = 0; i < t->n_out_sa; i++)
+		if (esp_selectors_match_out(&t->out_sa[i]->params, ip, len))
+			return t->out_sa[i];
+	return NULL;
+}
+
+static void
+to_router(struct tgt *t, struct rte_mbuf **pkts, const uint32_t *keys, uint16_t n)
+{
+	uint16_t ok = gre_encap_burst(&t->to_router, pkts, keys, NULL, n, &t->gre);
+	uint16_t sent = rte_eth_tx_burst(t->link.id, 0, pkts, ok);
+
+	t->st.to_link += sent;
+	t->st.drops[TGT_DROP_LINK_TX_FULL] += ok - sent;
+	dp_free(pkts + sent, ok - sent);
+	t->st.drops[TGT_DROP_LINK_ENCAP] += n - ok;
+	dp_free(pkts + ok, n - ok);
+}
+
+uint32_t
+tgt_outbound_poll(struct tgt *t, uint64_t now)
+{
+	struct rte_mbuf *pkts[DP_BURST], *enc[DP_BURST], *out[DP_BURST];
+	struct esp_sa *sas[DP_BURST];
+	uint64_t seqs[DP_BURST];
+	uint32_t keys[DP_BURST];
+	uint16_t n_enc = 0, n_out = 0;
+	uint16_t n = rte_eth_rx_burst(t->tap.id, 0, pkts, DP_BURST);
+
+	if (n == 0)
+		return 0;
+	t->st.from_tap += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+		if (m->data_len < sizeof(*eth)) {
+			drop(t, m, TGT_DROP_TAP_TRUNCATED);
+			continue;
+		}
+		t->tap_peer_mac = eth->src_addr; /* the kernel's side: where decrypted packets go */
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+			answer_arp(t, m);
+			continue;
+		}
+		if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+		    eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+			drop(t, m, TGT_DROP_TAP_NOT_IP); /* IPv6 ND, LLDP, ... */
+			continue;
+		}
+
+		enum tgt_drop why = to_ip(m);
+
+		if (why != TGT_DROP_NONE) {
+			drop(t, m, why);
+			continue;
+		}
+
+		const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		if (!from_dvipa(t, ip)) {
+			drop(t, m, TGT_DROP_NOT_FROM_DVIPA);
+			continue;
+		}
+
+		struct esp_sa *sa = find_out_sa(t, ip, m->data_len);
+
+		if (sa == NULL) {
+			t->st.out_plain++;
+			keys[n_out] = GRE_SLOT_PLAIN;
+			out[n_out++] = m;
+			continue;
+		}
+
+		uint64_t seq = cf_seq_take(t->cf, sa->slot, 1, sa->params.esn);
+
+		if (seq == 0) {
+			drop(t, m, TGT_DROP_SEQ_EXHAUSTED);
+			continue;
+		}
+		m->hash.usr = sa->slot; /* the burst reorders failures: the slot travels along */
+		sas[n_enc] = sa;
+		seqs[n_enc] = seq;
+		enc[n_enc++] = m;
+	}
+
+	uint16_t ok = esp_outbound_burst(&t->esp, sas, enc, seqs, n_enc);
+
+	dp_free(enc + ok, n_enc - ok);
+	t->st.encrypted += ok;
+	for (uint16_t i = 0; i < ok; i++) {
+		if (t->cfg->has_uplink && tgt_uplink_send(t, enc[i], now))
+			continue;
+		keys[n_out] = enc[i]->hash.usr;
+		out[n_out++] = enc[i];
+	}
+	to_router(t, out, keys, n_out);
+	return n;
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The embedded coupling facility: one shared-memory segment, a header and a counter per SA slot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cf.h"
+
+struct cf_shared {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t n_slots;
+	uint32_t pad;
+	_Atomic uint64_t seq[]; /* last number handed out, per slot */
+};
+
+struct cf {
+	struct cf_shared *shm;
+	size_t len;
+	uint32_t n_slots;
+};
+
+struct cf *
+cf_open(const char *shm_name, uint32_t n_slots)
+{
+	size_t len = sizeof(struct cf_shared) + (size_t)n_slots * sizeof(uint64_t);
+	struct cf *cf = calloc(1, sizeof(*cf));
+	struct stat st;
+	int fd;
+
+	if (cf == NULL)
+		return NULL;
+	fd = shm_open(shm_name, O_RDWR | O_CREAT, 0600);
+	if (fd < 0)
+		goto free_cf;
+	/* growing is safe under concurrent openers: new bytes read as zero; never shrink */
+	if (fstat(fd, &st) < 0 || ((size_t)st.st_size < len && ftruncate(fd, (off_t)len) < 0))
+		goto close_fd;
+	if ((size_t)st.st_size > len)
+		len = (size_t)st.st_size;
+	cf->shm = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (cf->shm == MAP_FAILED)
+		goto close_fd;
+	close(fd);
+	cf->len = len;
+
+	uint32_t expect = 0;
+
+	/* the first opener stamps the layout; everyone checks it */
+	if (atomic_compare_exchange_strong((_Atomic uint32_t *)&cf->shm->magic, &expect,
+					   CF_MAGIC)) {
+		cf->shm->version = CF_VERSION;
+	} else if (expect != CF_MAGIC || cf->shm->version != CF_VERSION) {
+		munmap(cf->shm, cf->len);
+		free(cf);
+		errno = EINVAL;
+		return NULL;
+	}
+	cf->n_slots = (uint32_t)((len - sizeof(struct cf_shared)) / sizeof(uint64_t));
+	return cf;
+close_fd:
+	close(fd);
+free_cf:
+	free(cf);
+	return NULL;
+}
+
+void
+cf_close(struct cf *cf)
+{
+	if (cf == NULL)
+		return;
+	munmap(cf->shm, cf->len);
+	free(cf);
+}
+
+uint64_t
+cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn)
+{
+	uint64_t limit = esn ? UINT64_MAX : UINT32_MAX;
+
+	if (slot >= cf->n_slots || n == 0)
+		return 0;
+	uint64_t last = atomic_fetch_add_explicit(&cf->shm->seq[slot], n, memory_order_relaxed);
+
+	if (last > limit - n)
+		return 0; /* the numbers are burnt: nobody may use them again under this key */
+	return last + 1;
+}
+
+uint64_t
+cf_seq_peek(const struct cf *cf, uint32_t slot)
+{
+	if (slot >= cf->n_slots)
+		return 0;
+	return atomic_load_explicit(&cf->shm->seq[slot], memory_order_relaxed);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Coupling facility, embedded form: a POSIX shared-memory segment of per-SA-slot counters that
+ * every target on the host maps, so the outbound sequence numbers of one SA (and with them the
+ * AES-GCM and ChaCha20 IVs, which are those numbers) are unique across targets. Each burst takes a
+ * block of numbers with one atomic fetch-add, so a target's packets stay in order and the targets'
+ * blocks interleave closely enough for the peer's replay window.
+ *
+ * The segment persists across restarts on purpose: a restarted target continues above the numbers
+ * already used under the same keys. Clusters spanning hosts need a replicated store instead (issue
+ * 4 / ARCHITECTURE.md section 9).
+ */
+#ifndef DVIPSEC_CF_H
+#define DVIPSEC_CF_H
+
+#include <stdint.h>
+
+#define CF_MAGIC   0x64766366u /* "dvcf" */
+#define CF_VERSION 1
+
+struct cf;
+
+/* Maps (creating if needed) the segment shm_name ("/dvipsec-cf") with room for n_slots counters.
+ * NULL and errno on failure; an existing segment of another layout is refused (EINVAL). */
+struct cf *cf_open(const char *shm_name, uint32_t n_slots);
+void cf_close(struct cf *cf);
+
+/* Reserves n consecutive sequence numbers of slot and returns the first (numbers start at 1), or 0
+ * when slot is out of range or the 32-bit space (esn = 0) / 64-bit space would be exceeded: the SA
+ * must be rekeyed then. */
+uint64_t cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn);
+/* The last number handed out for slot (0 = none), for telemetry. */
+uint64_t cf_seq_peek(const struct cf *cf, uint32_t slot);
+
+#endif /* DVIPSEC_CF_H */
