@@ -7,14 +7,14 @@
  * the state and the last-seen time.
  *
  * Why rte_hash and not a home-made lock-free table: the hot path, lookups, is rte_hash's lock-free
- * bulk lookup (SIMD signature compares, prefetching, retries across concurrent cuckoo moves), about
- * 120-140 TSC cycles per key at 1M random connections and 65-80 at 64K on the test machine
- * (tests/bench/dct_bench.c). A home-made multi-writer table for a 48-byte key would still need a
- * claim protocol like the one below. What rte_hash costs is that writers serialize on its writer
- * spinlock: an insert (once per connection, on a SYN) holds it for a bucket update, and so does
- * each removal: a short critical section per connection, never per packet. Two lcores inserting
- * at once measured ~1000 cycles per insert each against ~550 alone (~4.5M inserts/s together).
- * TSX lock elision (RTE_HASH_EXTRA_FLAGS_TRANS_MEM_SUPPORT) measured slower on the test VM.
+ * bulk lookup (SIMD signature compares, prefetching, retries across concurrent cuckoo moves):
+ * about 120 TSC cycles per key for random hits among 1M connections, 50 for misses, 40-80 for hits
+ * among 64K (tests/bench/dct_bench.c on a 2-vCPU VM). A home-made multi-writer table for a 48-byte
+ * key would still need a claim protocol like the one below. What rte_hash costs is that writers
+ * serialize on its writer spinlock: an insert (once per connection, on a SYN) holds it for a
+ * bucket update, and so does each removal: a short critical section per connection, never per
+ * packet. One lcore inserts in 500-900 cycles; two at once in 1000-2300 each (2-4.8M inserts/s
+ * together). TSX lock elision (RTE_HASH_EXTRA_FLAGS_TRANS_MEM_SUPPORT) measured slower there.
  *
  * Insert races. rte_hash_add_key() on a key that is already there returns its position (and
  * overwrites its data pointer, which is why the target is not kept there). So an inserter claims

@@ -153,10 +153,11 @@ struct dct *dct_create(const struct dct_params *p);
 void dct_free(struct dct *t);
 
 /*
- * Looks up keys[0 .. n-1] (n <= DCT_BURST_MAX). For each key found, target[i] is set and bit i of
- * the returned mask is set; the other target[i] are left alone. tcp_flags (may be NULL) holds each
- * packet's TCP flags byte: FIN or RST on a hit moves an open entry to closing. A hit refreshes the
- * entry's last-seen time when the stored one is older than the refresh granularity.
+ * Looks up keys[0 .. n-1] (n <= DCT_BURST_MAX; keys beyond are not looked up). For each key
+ * found, target[i] is set and bit i of the returned mask is set; the other target[i] are left
+ * alone. tcp_flags (may be NULL) holds each packet's TCP flags byte: FIN or RST on a hit moves an
+ * open entry to closing (and restarts its clock). A hit refreshes the entry's last-seen time when
+ * the stored one is older than the refresh granularity. st is this lcore's counters.
  */
 uint64_t dct_lookup_burst(struct dct *t, const struct dct_key *keys, const uint8_t *tcp_flags,
 			  uint16_t n, uint16_t *target, uint64_t now_tsc,

@@ -54,11 +54,13 @@ dct_targets_set_health(struct dct_target_set *s, uint16_t target, bool healthy)
 
 	if (target >= DCT_MAX_TARGETS)
 		return -EINVAL;
-	if (healthy)
-		atomic_fetch_or_explicit(&s->healthy, bit, memory_order_relaxed);
-	else
-		atomic_fetch_and_explicit(&s->healthy, ~bit, memory_order_relaxed);
-	publish(s);
+	uint64_t before =
+		healthy ? atomic_fetch_or_explicit(&s->healthy, bit, memory_order_relaxed)
+			: atomic_fetch_and_explicit(&s->healthy, ~bit, memory_order_relaxed);
+
+	/* a periodic health check that changes nothing must not restart the pickers' rounds */
+	if (!!(before & bit) != healthy)
+		publish(s);
 	return 0;
 }
 

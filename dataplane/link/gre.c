@@ -91,6 +91,21 @@ gre_link_init(struct gre_link *link, const struct rte_ether_addr *src_mac,
 	link->src_ip = src_ip;
 	link->dst_ip = dst_ip;
 	link->seq_on = seq_on;
+
+	uint8_t *f = link->tmpl;
+	uint8_t *ip = f + GRE_ETH_LEN;
+
+	memcpy(f, dst_mac, RTE_ETHER_ADDR_LEN);
+	memcpy(f + RTE_ETHER_ADDR_LEN, src_mac, RTE_ETHER_ADDR_LEN);
+	store_be16(f + 12, RTE_ETHER_TYPE_IPV4);
+	ip[0] = 0x45;
+	store_be16(ip + 6, IPV4_DF);
+	ip[8] = GRE_TTL;
+	ip[9] = IPPROTO_GRE_NUM;
+	memcpy(ip + 12, &src_ip, 4);
+	memcpy(ip + 16, &dst_ip, 4);
+	for (int i = 0; i < GRE_IPV4_LEN; i += 2)
+		link->ck_base += load_be16(ip + i);
 }
 
 /* Moves the passed packets of the chunk [start, start + passed) down to join the `ok` packets
@@ -146,25 +161,19 @@ encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t prot
 		return GRE_DROP_NO_HEADROOM;
 	uint8_t *ip = f + GRE_ETH_LEN;
 	uint8_t *g = ip + GRE_IPV4_LEN;
+	uint16_t id = link->ip_id++;
 
-	memcpy(f, &link->dst_mac, RTE_ETHER_ADDR_LEN);
-	memcpy(f + RTE_ETHER_ADDR_LEN, &link->src_mac, RTE_ETHER_ADDR_LEN);
-	store_be16(f + 12, RTE_ETHER_TYPE_IPV4);
-
-	ip[0] = 0x45;
-	ip[1] = 0;
+	/* the constant headers from the template; length, id and checksum patched (RFC 1071
+	 * sum of the template's constant words plus the two variable ones) */
+	memcpy(f, link->tmpl, hdr_len);
 	store_be16(ip + 2, (uint16_t)ip_len);
-	store_be16(ip + 4, link->ip_id++);
-	store_be16(ip + 6, IPV4_DF);
-	ip[8] = GRE_TTL;
-	ip[9] = IPPROTO_GRE_NUM;
-	memset(ip + 10, 0, 2);
-	memcpy(ip + 12, &link->src_ip, 4);
-	memcpy(ip + 16, &link->dst_ip, 4);
-	uint16_t ck = (uint16_t)~rte_raw_cksum(ip, GRE_IPV4_LEN);
+	store_be16(ip + 4, id);
 
-	memcpy(ip + 10, &ck, 2);
+	uint32_t sum = link->ck_base + ip_len + id;
 
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	store_be16(ip + 10, (uint16_t)~sum);
 	store_be16(g, (uint16_t)(GRE_F_KEY | (link->seq_on ? GRE_F_SEQ : 0)));
 	store_be16(g + 2, proto);
 	store_be32(g + 4, key);

@@ -88,6 +88,10 @@ struct gre_link {
 	uint32_t seq;	 /* next GRE sequence number when seq_on */
 	uint16_t ip_id;
 	uint8_t seq_on;
+	/* set by gre_link_init() from the fields above: the headers with length, id, checksum,
+	 * protocol and key left zero, and the checksum sum of the IPv4 header's constant words */
+	uint32_t ck_base;
+	uint8_t tmpl[GRE_ENCAP_MAX];
 };
 
 /* Per-lcore counters, summed by telemetry. */

@@ -134,6 +134,23 @@ struct rtr_learn {
 	uint16_t pad;
 };
 
+/* A connection table listing the telemetry thread asks of the main lcore: dct_walk() must not run
+ * beside dct_age(), and the main lcore is the one that ages. */
+#define RTR_DCT_LIST_MAX 64
+
+struct rtr_dct_row {
+	struct dct_key key;
+	uint16_t target;
+	uint8_t state;
+	uint64_t last_seen;
+};
+
+struct rtr_dct_list {
+	atomic_uint request; /* 0 idle, else the rows wanted; the main lcore answers and clears */
+	uint32_t n;
+	struct rtr_dct_row rows[RTR_DCT_LIST_MAX];
+};
+
 /* The main lcore's own state. */
 struct rtr_main {
 	struct esp_lcore esp;
@@ -143,6 +160,7 @@ struct rtr_main {
 	uint64_t ike_punted;
 	uint64_t last_health_tsc;
 	struct dp_idle idle;
+	struct rtr_dct_list dct_list;
 };
 
 struct rtr {

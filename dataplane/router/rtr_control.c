@@ -153,6 +153,29 @@ check_health(struct rtr *r, uint64_t now)
 		dct_targets_set_health(&r->targets, t, dp_port_link_up(&r->link[t]));
 }
 
+static void
+list_one(const struct dct_key *k, uint16_t target, uint8_t state, uint64_t last_seen, void *arg)
+{
+	struct rtr_dct_list *l = arg;
+
+	if (l->n < RTR_DCT_LIST_MAX)
+		l->rows[l->n++] = (struct rtr_dct_row){ *k, target, state, last_seen };
+}
+
+/* A listing for telemetry, done here because only this lcore may walk the table (it ages it). */
+static void
+answer_dct_list(struct rtr *r)
+{
+	struct rtr_dct_list *l = &r->main.dct_list;
+	unsigned int want = atomic_load_explicit(&l->request, memory_order_acquire);
+
+	if (want == 0)
+		return;
+	l->n = 0;
+	dct_walk(r->dct, RTE_MIN(want, (unsigned int)RTR_DCT_LIST_MAX), list_one, l);
+	atomic_store_explicit(&l->request, 0, memory_order_release);
+}
+
 uint32_t
 rtr_control_poll(struct rtr *r, uint64_t now)
 {
@@ -176,6 +199,7 @@ rtr_control_poll(struct rtr *r, uint64_t now)
 	work += n;
 
 	dct_age(r->dct, now, AGE_BUDGET);
+	answer_dct_list(r);
 	check_health(r, now);
 	return work;
 }

@@ -85,8 +85,14 @@ rtr_dispatch_burst(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts,
 	}
 
 	uint64_t hit = dct_lookup_burst(r->dct, keys, flags, n, target, now, &w->dct);
+	uint64_t inserted = w->st.new_flows;
 
 	for (uint16_t i = 0; i < n; i++) {
+		/* a miss behind a SYN of this same burst may be that SYN's flow: look again */
+		if (!(hit >> i & 1) && w->st.new_flows != inserted)
+			hit |= dct_lookup_burst(r->dct, &keys[i], &flags[i], 1, &target[i], now,
+						&w->dct)
+			       << i;
 		if (!(hit >> i & 1)) {
 			enum rtr_drop why = assign(w, r, &flows[i], &target[i], now);
 

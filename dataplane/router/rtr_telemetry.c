@@ -156,33 +156,10 @@ col_new(enum col_kind kind)
 	return c;
 }
 
-#define DCT_LIST_MAX 64
-
-struct dct_row {
-	struct dct_key key;
-	uint16_t target;
-	uint8_t state;
-	uint64_t last_seen;
-};
-
-struct walk_ctx {
-	struct dct_row rows[DCT_LIST_MAX];
-	uint32_t n;
-};
-
-static void
-walk_one(const struct dct_key *k, uint16_t target, uint8_t state, uint64_t last_seen, void *arg)
-{
-	struct walk_ctx *wc = arg;
-
-	if (wc->n < DCT_LIST_MAX)
-		wc->rows[wc->n++] = (struct dct_row){ *k, target, state, last_seen };
-}
-
 static int
 cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct walk_ctx wc; /* telemetry runs one command at a time */
+	struct rtr_dct_list *l = &tel_r->main.dct_list;
 	uint32_t max = 32;
 	uint64_t now = rte_rdtsc();
 	char a[INET6_ADDRSTRLEN];
@@ -196,18 +173,24 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 	RTE_SET_USED(cmd);
 	if (params != NULL && *params != '\0')
 		max = (uint32_t)strtoul(params, NULL, 10);
-	max = RTE_MIN(max, (uint32_t)DCT_LIST_MAX);
-	wc.n = 0;
-	dct_walk(tel_r->dct, max, walk_one, &wc);
+	if (max == 0)
+		max = 1;
+	max = RTE_MIN(max, (uint32_t)RTR_DCT_LIST_MAX);
+	/* the main lcore walks the table (it is the one that ages it); wait up to a second */
+	atomic_store_explicit(&l->request, max, memory_order_release);
+	for (int i = 0; i < 10000 && atomic_load_explicit(&l->request, memory_order_acquire); i++)
+		rte_delay_us_sleep(100);
+	if (atomic_load_explicit(&l->request, memory_order_acquire) != 0)
+		return -EBUSY;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "entries", dct_count(tel_r->dct));
 	rte_tel_data_add_dict_u64(d, "capacity", dct_capacity(tel_r->dct));
-	rte_tel_data_add_dict_u64(d, "listed", wc.n);
+	rte_tel_data_add_dict_u64(d, "listed", l->n);
 	for (int c = 0; c < NCOL; c++)
 		if ((col[c] = col_new(kinds[c])) == NULL)
 			return -ENOMEM;
-	for (uint32_t i = 0; i < wc.n; i++) {
-		const struct dct_row *row = &wc.rows[i];
+	for (uint32_t i = 0; i < l->n; i++) {
+		const struct rtr_dct_row *row = &l->rows[i];
 		const struct dct_key *k = &row->key;
 
 		rte_tel_data_add_array_int(col[SA], k->sa_id == DCT_SA_PLAIN ? -1 : (int)k->sa_id);
