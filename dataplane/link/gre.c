@@ -163,9 +163,11 @@ encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t prot
 	uint8_t *g = ip + GRE_IPV4_LEN;
 	uint16_t id = link->ip_id++;
 
-	/* the constant headers from the template; length, id and checksum patched (RFC 1071
-	 * sum of the template's constant words plus the two variable ones) */
-	memcpy(f, link->tmpl, hdr_len);
+	/* Ethernet and IPv4 from the template; length, id and checksum patched (RFC 1071 sum of
+	 * the template's constant words plus the two variable ones); GRE written whole */
+	/* constant sizes: a variable one becomes rep movs, ~30 cycles for 34 bytes */
+	memcpy(f, link->tmpl, 32);
+	memcpy(f + 32, link->tmpl + 32, GRE_ETH_LEN + GRE_IPV4_LEN - 32);
 	store_be16(ip + 2, (uint16_t)ip_len);
 	store_be16(ip + 4, id);
 

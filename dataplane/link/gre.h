@@ -88,10 +88,10 @@ struct gre_link {
 	uint32_t seq;	 /* next GRE sequence number when seq_on */
 	uint16_t ip_id;
 	uint8_t seq_on;
-	/* set by gre_link_init() from the fields above: the headers with length, id, checksum,
-	 * protocol and key left zero, and the checksum sum of the IPv4 header's constant words */
+	/* set by gre_link_init() from the fields above: the Ethernet and IPv4 headers with length,
+	 * id and checksum left zero, and the checksum sum of the IPv4 header's constant words */
 	uint32_t ck_base;
-	uint8_t tmpl[GRE_ENCAP_MAX];
+	uint8_t tmpl[GRE_ETH_LEN + GRE_IPV4_LEN];
 };
 
 /* Per-lcore counters, summed by telemetry. */

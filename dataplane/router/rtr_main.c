@@ -288,6 +288,11 @@ main(int argc, char **argv)
 		dp_port_close(&r.link[t]); /* a memif server removes its socket file */
 	for (uint32_t i = 0; i < r.n_slots; i++)
 		esp_sa_free(r.slot_sa[i]);
+	esp_sa_table_free(r.sa_tbl);
+	for (uint8_t i = 0; i < r.n_workers; i++)
+		esp_lcore_fini(&r.workers[i].esp);
+	esp_lcore_fini(&r.main.esp);
+	dct_free(r.dct);
 	rte_eal_cleanup();
 	cfg_router_free(r.cfg);
 	free(eal_argv);

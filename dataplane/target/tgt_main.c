@@ -213,6 +213,7 @@ main(int argc, char **argv)
 		dp_port_close(&t.uplink);
 	for (uint32_t i = 0; i < t.n_slots; i++)
 		esp_sa_free(t.slot_sa[i]);
+	esp_lcore_fini(&t.esp);
 	cf_close(t.cf);
 	rte_eal_cleanup();
 	cfg_target_free(t.cfg);

@@ -1,0 +1,435 @@
+#!/usr/bin/env bash
+# End-to-end test of the router and target fast paths in network namespaces (ARCHITECTURE.md 8):
+#
+#  ns dvc: esp_client.py (scapy ESP, its own TCP) 192.0.2.10/24 on dvc0
+#            | veth
+#  root ns:  dvr-up (no address) <- af_packet - dvipsec-router (memif servers, DVIPA 192.0.2.1)
+#                                                 || memif (filesystem sockets in the work dir)
+#  ns dvt1:  dvipsec-target 1 -- TAP dvt1 -- kernel: 192.0.2.1 on lo, tcp_listener.py "t1"
+#  ns dvt2:  dvipsec-target 2 -- TAP dvt2 -- kernel: 192.0.2.1 on lo, tcp_listener.py "t2"
+#
+# gen_config.py writes the three configs from one SA table (3 AEADs x tunnel/transport x raw/UDP,
+# one inbound and one outbound SA each, TCP port 5001..5012); esp_client.py runs the scenarios
+# (handshake + data per SA, 40 flows and the weighted split, replay, unknown SPI, bad ICV, plain
+# TCP, the format and sequence numbers of every ESP reply) and appends one row per scenario to the
+# summary. Everything created here (namespaces, veth, work dir, DPDK runtime dirs, processes) is
+# removed by the EXIT trap on every path; a failure prints the processes' logs, their telemetry
+# and the namespaces' addresses, routes and neighbours.
+# To test this test without the C binaries: mock_dataplane.py make-build DIR --cfg-check PATH makes
+# a build dir whose dvipsec-router/-target are a Python stand-in (DVMOCK_FAULT breaks it on
+# purpose).
+#
+# Usage: fastpath_netns.sh BUILD_DIR [esp_client.py run options, e.g. --exact-split]
+# Exit: 0 pass, 77 skipped (not root, no /dev/net/tun, no ip/ethtool/scapy), 1 fail.
+# Environment: DVNS_ROUTER_ARGS / DVNS_TARGET_ARGS: extra arguments (e.g. "--idle-sleep-us 20");
+# DVNS_KEEP=1 keeps the work dir; DVNS_START_TIMEOUT (s, default 30) per process;
+# DVNS_SUFFIX=x names the namespaces dvcx, dvt1x, dvt2x and the root veth dvr-upx (up to 9
+# characters), so the test can run beside a demo or a manual setup that uses the plain names.
+set -uo pipefail
+
+if [ $# -lt 1 ] || [ ! -d "$1" ]; then
+	echo "usage: $0 BUILD_DIR [client options]" >&2
+	exit 2
+fi
+BUILD=$(cd "$1" && pwd)
+shift
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
+ROUTER_BIN=$BUILD/dataplane/router/dvipsec-router
+TARGET_BIN=$BUILD/dataplane/target/dvipsec-target
+CFG_CHECK=$BUILD/controlplane/cfg/dvipsec-cfg-check
+SUFFIX=${DVNS_SUFFIX:-}
+NS_CLIENT=dvc$SUFFIX
+NS_TARGETS=("dvt1$SUFFIX" "dvt2$SUFFIX")
+TARGETS=(t1 t2)
+TAPS=(dvt1 dvt2) # inside the target namespaces (gen_config.py names them)
+VETH_ROUTER=dvr-up$SUFFIX
+VETH_CLIENT=dvc0
+DVIPA=192.0.2.1
+CLIENT_ADDR=192.0.2.10/24
+CLIENT_HOST=192.0.2.10/32
+CLIENT_INNER_NET=198.51.100.0/24
+PORTS=5001-5012,8080
+START_TIMEOUT=${DVNS_START_TIMEOUT:-30}
+CLIENT_TIMEOUT=110
+LOCK=/run/lock/dvipsec-fastpath-netns.lock
+OWNER=/run/lock/dvipsec-fastpath-netns$SUFFIX.owner
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, veth, TAP)"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for tool in ip ethtool flock; do
+	command -v "$tool" >/dev/null || skip "$tool is not installed"
+done
+"$PY" -c 'import scapy.layers.ipsec, cryptography' 2>/dev/null ||
+	skip "$PY has no scapy/cryptography (python3-scapy, python3-cryptography)"
+
+# State for cleanup(): only what this run created is removed.
+WORK=
+PFX=dvfp$$
+CREATED_NS=()
+CREATED_VETH=0
+declare -A PID=()
+declare -A STATUS=()
+ORDER=()
+SUMMARY=
+T0=$(date +%s.%N)
+
+elapsed() {
+	"$PY" -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$T0" \
+		"$(date +%s.%N)"
+}
+
+log() {
+	echo "[$(elapsed)s] $*"
+}
+
+row() { # scenario result figures
+	[ -n "$SUMMARY" ] && printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$SUMMARY"
+}
+
+# Stop one process we started: SIGTERM, up to $2 seconds, then SIGKILL. Sets STATUS[name].
+stop_proc() {
+	local name=$1 grace=${2:-5} pid=${PID[$1]:-} i
+	[ -n "$pid" ] || return 0
+	if [ -n "${STATUS[$name]:-}" ]; then
+		return 0
+	fi
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < grace * 10; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			STATUS[$name]="killed (did not exit within ${grace}s of SIGTERM)"
+			return 0
+		fi
+	fi
+	wait "$pid" 2>/dev/null
+	STATUS[$name]=$?
+}
+
+# shellcheck disable=SC2317  # called by the EXIT trap
+cleanup() {
+	local rc=$? i name
+	trap - EXIT INT TERM HUP
+	set +e
+	for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do
+		stop_proc "${ORDER[$i]}" 3
+	done
+	for name in "${CREATED_NS[@]}"; do
+		ip netns del "$name" 2>/dev/null
+	done
+	if [ "$CREATED_VETH" = 1 ] && ip link show "$VETH_ROUTER" >/dev/null 2>&1; then
+		ip link del "$VETH_ROUTER" 2>/dev/null
+	fi
+	rm -rf "/var/run/dpdk/${PFX}r" "/var/run/dpdk/${PFX}t1" "/var/run/dpdk/${PFX}t2"
+	[ -n "$CF_SHM" ] && [ -n "$WORK" ] && rm -f "/dev/shm/$CF_SHM"
+	[ -n "$WORK" ] && rm -f "$OWNER"
+	if [ -n "$WORK" ]; then
+		if [ "${DVNS_KEEP:-0}" = 1 ]; then
+			echo "work dir kept: $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Everything a failure needs to be understood: process state and logs, telemetry, topology.
+diagnostics() {
+	local name t i
+	echo "================ diagnostics"
+	for name in "${ORDER[@]}"; do
+		if [ -n "${STATUS[$name]:-}" ]; then
+			echo "---- $name: exited, status ${STATUS[$name]}"
+		elif kill -0 "${PID[$name]}" 2>/dev/null; then
+			echo "---- $name: running (pid ${PID[$name]})"
+		else
+			wait "${PID[$name]}" 2>/dev/null
+			STATUS[$name]=$?
+			echo "---- $name: exited, status ${STATUS[$name]}"
+		fi
+		echo "-- $name stderr (last 80 lines)"
+		tail -n 80 "$WORK/$name.err" 2>/dev/null
+		echo "-- $name stdout (last 40 lines)"
+		tail -n 40 "$WORK/$name.out" 2>/dev/null
+	done
+	echo "---- telemetry"
+	if [ -n "${PID[router]:-}" ]; then
+		"$PY" "$HERE/telemetry.py" dump "${PFX}r" /dvipsec/router/stats /dvipsec/router/drops \
+			/dvipsec/targets /dvipsec/dct,64 /dvipsec/sa | cut -c1-4000 | sed 's/^/router /'
+	fi
+	for t in "${TARGETS[@]}"; do
+		[ -n "${PID[$t]:-}" ] || continue
+		"$PY" "$HERE/telemetry.py" dump "${PFX}$t" /dvipsec/target/stats \
+			/dvipsec/target/drops /dvipsec/sa | cut -c1-4000 | sed "s/^/$t /"
+	done
+	for t in "${TARGETS[@]}"; do
+		if [ -s "$WORK/listener-$t.log" ]; then
+			echo "---- listener $t log (last 20 entries)"
+			tail -n 20 "$WORK/listener-$t.log"
+		fi
+	done
+	echo "---- topology"
+	ip -s link show "$VETH_ROUTER" 2>&1 | sed 's/^/root: /'
+	ip -n "$NS_CLIENT" addr show "$VETH_CLIENT" 2>&1 | sed "s/^/$NS_CLIENT: /"
+	ip -n "$NS_CLIENT" neigh 2>&1 | sed "s/^/$NS_CLIENT neigh: /"
+	for i in "${!NS_TARGETS[@]}"; do
+		t=${NS_TARGETS[$i]}
+		ip -n "$t" -s link show 2>&1 | sed "s/^/$t: /"
+		ip -n "$t" addr 2>&1 | grep inet | sed "s/^/$t addr: /"
+		ip -n "$t" route 2>&1 | sed "s/^/$t route: /"
+		ip -n "$t" neigh 2>&1 | sed "s/^/$t neigh: /"
+		ip netns exec "$t" ethtool -k "${TAPS[$i]}" 2>/dev/null | grep -E '^(tx|rx)-checksumming' |
+			sed "s/^/$t offload: /"
+	done
+	echo "================ end of diagnostics"
+}
+
+print_summary() {
+	local s r f
+	[ -s "$SUMMARY" ] || return 0
+	echo "================ summary"
+	printf '%-12s %-6s %s\n' scenario result figures
+	while IFS=$'\t' read -r s r f; do
+		printf '%-12s %-6s %s\n' "$s" "$r" "$f"
+	done <"$SUMMARY"
+}
+
+fail() {
+	echo "FAIL: $*"
+	row setup FAIL "$*"
+	diagnostics
+	print_summary
+	exit 1
+}
+
+# start NAME CMD...: run in the background, stdout/stderr into the work dir.
+start() {
+	local name=$1
+	shift
+	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	PID[$name]=$!
+	ORDER+=("$name")
+}
+
+# wait_ready NAME...: until each prints a line with the word "ready", or fails.
+wait_ready() {
+	local name deadline
+	deadline=$(($(date +%s) + START_TIMEOUT))
+	for name in "$@"; do
+		while ! grep -qw ready "$WORK/$name.out" 2>/dev/null; do
+			if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+				wait "${PID[$name]}" 2>/dev/null
+				STATUS[$name]=$?
+				fail "$name exited with status ${STATUS[$name]} before printing 'ready'"
+			fi
+			[ "$(date +%s)" -lt "$deadline" ] ||
+				fail "$name printed no 'ready' within ${START_TIMEOUT}s"
+			sleep 0.1
+		done
+		log "$name ready"
+	done
+}
+
+run() { # a setup command that must work
+	local out
+	if ! out=$("$@" 2>&1); then
+		fail "setup step failed: $* -> $out"
+	fi
+}
+
+for bin in "$ROUTER_BIN" "$TARGET_BIN" "$CFG_CHECK"; do
+	if [ ! -x "$bin" ]; then
+		echo "FAIL: $bin not found or not executable (build it: ninja -C $BUILD)"
+		exit 1
+	fi
+done
+# The targets share outbound sequence numbers through a shared-memory coupling facility, which
+# outlives them on purpose; give this run its own segment (removed by cleanup) if the target
+# takes --cf, so the test neither leaves one behind nor meets a demo's.
+read -r -a ROUTER_ARGS <<<"${DVNS_ROUTER_ARGS:-}"
+read -r -a TARGET_ARGS <<<"${DVNS_TARGET_ARGS:-}"
+CF_SHM=
+if "$TARGET_BIN" --help 2>&1 | grep -q -- '--cf'; then
+	CF_SHM=${PFX}-cf
+	TARGET_ARGS+=(--cf "/$CF_SHM")
+fi
+
+exec 9>"$LOCK"
+if ! flock -w 300 9; then
+	echo "FAIL: another run holds $LOCK for more than 300 s"
+	exit 1
+fi
+trap cleanup EXIT
+trap 'echo "interrupted"; exit 130' INT
+trap 'exit 143' TERM HUP
+
+# A run killed with SIGKILL (e.g. by a test runner's timeout, together with its process group)
+# leaves its namespaces, veth and directories behind; its owner file names them.
+if [ -s "$OWNER" ]; then
+	read -r old_pid old_work old_pfx <"$OWNER"
+	if ! grep -qs fastpath_netns "/proc/$old_pid/cmdline"; then
+		busy=
+		for ns in "$NS_CLIENT" "${NS_TARGETS[@]}"; do
+			[ -e "/run/netns/$ns" ] && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && busy+=" $ns"
+		done
+		if [ -n "$busy" ]; then
+			echo "FAIL: leftovers of run $old_pid still have processes in:$busy" \
+				"(ip netns pids NS); end them, then run again"
+			exit 1
+		fi
+		echo "removing the leftovers of an earlier run (pid $old_pid) that was killed"
+		for ns in "$NS_CLIENT" "${NS_TARGETS[@]}"; do
+			ip netns del "$ns" 2>/dev/null
+		done
+		ip link del "$VETH_ROUTER" 2>/dev/null
+		case $old_work in /tmp/dvfp.*) rm -rf "$old_work" ;; esac
+		case $old_pfx in
+		dvfp[0-9]*) rm -rf "/var/run/dpdk/${old_pfx}"{r,t1,t2} "/dev/shm/${old_pfx}-cf" ;;
+		esac
+		rm -f "$OWNER"
+	fi
+fi
+for ns in "$NS_CLIENT" "${NS_TARGETS[@]}"; do
+	if [ -e "/run/netns/$ns" ]; then
+		echo "FAIL: network namespace $ns already exists (a killed earlier run, or the demo?);" \
+			"remove it with 'ip netns del $ns', or run with DVNS_SUFFIX=<tag>"
+		exit 1
+	fi
+done
+if ip link show "$VETH_ROUTER" >/dev/null 2>&1; then
+	echo "FAIL: interface $VETH_ROUTER already exists; remove it with 'ip link del" \
+		"$VETH_ROUTER', or run with DVNS_SUFFIX=<tag>"
+	exit 1
+fi
+
+WORK=$(mktemp -d /tmp/dvfp.XXXXXX) || exit 1
+SUMMARY=$WORK/summary.tsv
+echo "$$ $WORK $PFX" >"$OWNER"
+: >"$SUMMARY"
+log "work dir $WORK, EAL prefixes ${PFX}r ${PFX}t1 ${PFX}t2"
+
+# -- configuration -----------------------------------------------------------------------------
+run "$PY" "$HERE/gen_config.py" "$WORK" --prefix "$PFX" --uplink "$VETH_ROUTER"
+for f in router target1 target2; do
+	role=--target
+	[ $f = router ] && role=--router
+	if ! out=$("$CFG_CHECK" "$role" "$WORK/$f.json" 2>&1); then
+		fail "dvipsec-cfg-check rejects the generated $f.json: $out"
+	fi
+done
+if ! out=$("$PY" "$HERE/esp_client.py" selftest "$WORK/test.json" 2>&1); then
+	fail "scapy self-test of the SA table: $out"
+fi
+log "configs valid (dvipsec-cfg-check), scapy round trip ok for every SA pair"
+
+# -- topology ----------------------------------------------------------------------------------
+for ns in "$NS_CLIENT" "${NS_TARGETS[@]}"; do
+	run ip netns add "$ns"
+	CREATED_NS+=("$ns")
+	run ip -n "$ns" link set lo up
+	# No IPv6 (router solicitations, MLD) on the links under test.
+	run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+done
+run ip link add "$VETH_ROUTER" type veth peer name "$VETH_CLIENT" netns "$NS_CLIENT"
+CREATED_VETH=1
+# The root kernel must stay out of the way on the router's port: no IPv6, no forwarding, no ARP.
+run sysctl -qw "net.ipv6.conf.$VETH_ROUTER.disable_ipv6=1" \
+	"net.ipv4.conf.$VETH_ROUTER.forwarding=0" "net.ipv4.conf.$VETH_ROUTER.arp_ignore=8"
+run ip link set "$VETH_ROUTER" up
+run ip -n "$NS_CLIENT" addr add "$CLIENT_ADDR" dev "$VETH_CLIENT"
+run ip -n "$NS_CLIENT" link set "$VETH_CLIENT" up
+# PEERS.md: veth TX checksum offload leaves partial TCP/UDP checksums for af_packet to see.
+run ip netns exec "$NS_CLIENT" ethtool -K "$VETH_CLIENT" tx off gso off gro off
+log "namespaces $NS_CLIENT ${NS_TARGETS[*]}, veth $VETH_ROUTER <-> $NS_CLIENT/$VETH_CLIENT"
+
+# -- processes ---------------------------------------------------------------------------------
+start router "$ROUTER_BIN" --config "$WORK/router.json" "${ROUTER_ARGS[@]}"
+wait_ready router
+for i in "${!TARGETS[@]}"; do
+	start "${TARGETS[$i]}" ip netns exec "${NS_TARGETS[$i]}" "$TARGET_BIN" \
+		--config "$WORK/target$((i + 1)).json" "${TARGET_ARGS[@]}"
+done
+wait_ready "${TARGETS[@]}"
+for i in "${!TARGETS[@]}"; do
+	ns=${NS_TARGETS[$i]}
+	tap=${TAPS[$i]}
+	ip -n "$ns" link show "$tap" >/dev/null 2>&1 ||
+		fail "${TARGETS[$i]} printed ready but there is no TAP $tap in namespace $ns"
+	run ip -n "$ns" addr add "$DVIPA/32" dev lo
+	run ip -n "$ns" link set "$tap" up
+	run ip -n "$ns" route add "$CLIENT_HOST" dev "$tap"
+	run ip -n "$ns" route add "$CLIENT_INNER_NET" dev "$tap"
+	start "listener-${TARGETS[$i]}" ip netns exec "$ns" "$PY" "$HERE/tcp_listener.py" \
+		--name "${TARGETS[$i]}" --addr "$DVIPA" --ports "$PORTS" \
+		--log "$WORK/listener-${TARGETS[$i]}.log"
+done
+wait_ready listener-t1 listener-t2
+row setup PASS "router, t1, t2 ready; TAPs configured; listeners on $DVIPA:$PORTS ($(elapsed)s)"
+
+# -- scenarios ---------------------------------------------------------------------------------
+log "client: scenarios"
+# In the background and polled, so that a signal to this script is handled at once.
+start client ip netns exec "$NS_CLIENT" "$PY" -u "$HERE/esp_client.py" run "$WORK/test.json" \
+	--iface "$VETH_CLIENT" --summary "$SUMMARY" "$@"
+deadline=$(($(date +%s) + CLIENT_TIMEOUT))
+while kill -0 "${PID[client]}" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+	sleep 0.2
+done
+timed_out=0
+kill -0 "${PID[client]}" 2>/dev/null && timed_out=1
+stop_proc client 2
+cat "$WORK/client.out" "$WORK/client.err"
+status=0
+if [ "$timed_out" = 1 ]; then
+	echo "FAIL: the client did not finish within ${CLIENT_TIMEOUT}s"
+	row client FAIL "timed out after ${CLIENT_TIMEOUT}s"
+	status=1
+elif [ "${STATUS[client]}" != 0 ]; then
+	grep -q FAIL "$SUMMARY" || row client FAIL "client exited with status ${STATUS[client]}"
+	status=1
+fi
+for name in router "${TARGETS[@]}"; do
+	if ! kill -0 "${PID[$name]}" 2>/dev/null; then
+		wait "${PID[$name]}" 2>/dev/null
+		STATUS[$name]=$?
+		row "alive" FAIL "$name exited during the scenarios (status ${STATUS[$name]})"
+		status=1
+	fi
+done
+[ "$status" -eq 0 ] || diagnostics
+
+# -- shutdown: SIGTERM must end each process with status 0 --------------------------------------
+stopped=()
+shutdown=PASS
+for name in listener-t1 listener-t2 "${TARGETS[@]}" router; do
+	stop_proc "$name" 5
+	case $name in listener-*) continue ;; esac
+	stopped+=("$name ${STATUS[$name]}")
+	if [ "${STATUS[$name]}" != 0 ]; then
+		shutdown=FAIL
+		echo "FAIL: $name: status ${STATUS[$name]} after SIGTERM (want 0); its last log lines:"
+		tail -n 20 "$WORK/$name.err"
+	fi
+done
+[ "$shutdown" = PASS ] || status=1
+row shutdown "$shutdown" "exit status after SIGTERM: $(IFS=,; echo "${stopped[*]}")"
+print_summary
+log "done"
+if [ "$status" -ne 0 ]; then
+	echo "RESULT: FAIL"
+	exit 1
+fi
+echo "RESULT: PASS"
+exit 0

@@ -1,0 +1,188 @@
+#!/usr/bin/python3
+"""Configuration of the namespace fast-path test, from one SA table.
+
+Writes into WORKDIR:
+  router.json, target1.json, target2.json  the three processes' configs (conf/README.md format)
+  test.json                                 the client's view: DVIPA, addresses, the SA pairs with
+                                            their keys, the targets and their telemetry prefixes
+
+The SA table: for each AEAD (aes128gcm16, aes256gcm16, chacha20poly1305) x mode (tunnel,
+transport) x encapsulation (raw, udp) one pair of SAs between the client 192.0.2.10 and the DVIPA
+192.0.2.1: an inbound SA (client -> DVIPA) and an outbound SA (DVIPA -> client), distinct SPIs,
+random keys. Pair i (0-based) covers TCP port 5001+i on the DVIPA (local_ts proto 6, that port),
+so a target tells which outbound SA covers a reply by its source port. Tunnel SAs carry the inner
+client address 198.51.100.10; transport SAs the client's own 192.0.2.10. ESP-in-UDP SAs use
+4500 on the DVIPA; the client's port is 4500 in tunnel mode and 40123 (a NAT-mapped port) in
+transport mode, so the targets must honour udp_remote_port.
+
+Usage: gen_config.py WORKDIR --prefix PFX [--seed N] [--router-lcores 0-1 --router-worker 1]
+       [--t1-lcore 0 --t2-lcore 1] [--weights 100,300]
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+
+DVIPA = "192.0.2.1"
+CLIENT = "192.0.2.10"
+CLIENT_INNER = "198.51.100.10"
+CLIENT_INNER_NET = "198.51.100.0/24"
+AEADS = (("aes128gcm16", 16), ("aes256gcm16", 32), ("chacha20poly1305", 32))
+SALT_LEN = 4
+FIRST_PORT = 5001
+PLAIN_PORT = 8080
+NATT_PORT = 4500
+NATED_CLIENT_PORT = 40123
+IN_SPI_BASE = 0x0000A000
+OUT_SPI_BASE = 0x0000B000
+TARGET_NAMES = ("t1", "t2")
+
+
+def sa_table(rng: random.Random) -> list:
+    """The SA pairs, in port order."""
+    pairs = []
+    for aead, key_len in AEADS:
+        for mode in ("tunnel", "transport"):
+            for encap in ("raw", "udp"):
+                index = len(pairs)
+                pair = {
+                    "name": "%s/%s/%s" % (aead, mode, encap),
+                    "port": FIRST_PORT + index,
+                    "aead": aead,
+                    "mode": mode,
+                    "encap": encap,
+                    "in_spi": IN_SPI_BASE + index + 1,
+                    "out_spi": OUT_SPI_BASE + index + 1,
+                    "in_key": rng.randbytes(key_len + SALT_LEN).hex(),
+                    "out_key": rng.randbytes(key_len + SALT_LEN).hex(),
+                    "client_addr": CLIENT_INNER if mode == "tunnel" else CLIENT,
+                }
+                if encap == "udp":
+                    pair["udp_local_port"] = NATT_PORT
+                    pair["udp_remote_port"] = NATT_PORT if mode == "tunnel" else NATED_CLIENT_PORT
+                pairs.append(pair)
+    return pairs
+
+
+def sa_objects(pair: dict) -> list:
+    """The two static_sas entries of one pair."""
+    out = []
+    for direction, spi, key in (("inbound", pair["in_spi"], pair["in_key"]),
+                                ("outbound", pair["out_spi"], pair["out_key"])):
+        sa = {
+            "spi": "0x%08x" % spi,
+            "direction": direction,
+            "aead": pair["aead"],
+            "key": key,
+            "mode": pair["mode"],
+            "local": DVIPA,
+            "remote": CLIENT,
+            "local_ts": [{"cidr": DVIPA + "/32", "proto": 6, "ports": str(pair["port"])}],
+            "remote_ts": [pair["client_addr"] + "/32"],
+        }
+        if pair["encap"] == "udp":
+            sa["encap"] = "udp"
+            sa["udp_local_port"] = pair["udp_local_port"]
+            sa["udp_remote_port"] = pair["udp_remote_port"]
+        out.append(sa)
+    return out
+
+
+def memif(index: int, workdir: str, role: str) -> str:
+    """devargs of one end of the trusted link to target index+1 (filesystem socket, fixed MAC)."""
+    end = 1 if role == "server" else 2
+    return ("net_memif%d,role=%s,socket=%s,socket-abstract=no,id=0,mac=02:64:76:00:%02x:%02x"
+            % (index if role == "server" else 0, role,
+               os.path.join(workdir, "t%d.sock" % (index + 1)), index + 1, end))
+
+
+def eal(lcores: str, prefix: str) -> list:
+    """EAL arguments: no hugepages, no PCI, own runtime directory; telemetry stays on."""
+    return ["-l", lcores, "--no-huge", "-m", "512", "--no-pci", "--file-prefix", prefix]
+
+
+def build(args) -> dict:
+    """All files' contents by file name."""
+    rng = random.Random(args.seed) if args.seed is not None else random.SystemRandom()
+    pairs = sa_table(rng)
+    static_sas = [sa for pair in pairs for sa in sa_objects(pair)]
+    control_key = rng.randbytes(32).hex()
+    weights = [int(w) for w in args.weights.split(",")]
+    workdir = os.path.abspath(args.workdir)
+    router_prefix = args.prefix + "r"
+    target_prefixes = [args.prefix + n for n in TARGET_NAMES]
+    router = {
+        "eal": eal(args.router_lcores, router_prefix),
+        "dvipa": [DVIPA],
+        "ports": [{"name": "uplink", "devargs": "net_af_packet0,iface=%s" % args.uplink}],
+        "workers": [int(args.router_worker)],
+        "targets": [{
+            "id": i + 1,
+            "name": name,
+            "weight": weights[i],
+            "link": {"devargs": memif(i, workdir, "server")},
+            "control": "unix:%s" % os.path.join(workdir, "%s.ctl" % name),
+        } for i, name in enumerate(TARGET_NAMES)],
+        "filter_policy": "bypass",
+        "replay_window": 1024,
+        "connection_table": {"capacity": 4096, "idle_timeout_s": 300, "non_syn_miss": "drop"},
+        "control_key": control_key,
+        "static_sas": static_sas,
+    }
+    files = {"router.json": router}
+    lcores = (args.t1_lcore, args.t2_lcore)
+    for i, name in enumerate(TARGET_NAMES):
+        files["target%d.json" % (i + 1)] = {
+            "eal": eal(lcores[i], target_prefixes[i]),
+            "id": i + 1,
+            "dvipa": [DVIPA],
+            "workers": [],
+            "link": {"devargs": memif(i, workdir, "client")},
+            "tap": {"devargs": "net_tap0,iface=dv%s" % name},
+            "router_control": "unix:%s" % os.path.join(workdir, "%s.ctl" % name),
+            "control_key": control_key,
+            "replay_window": 1024,
+            "static_sas": static_sas,
+        }
+    files["test.json"] = {
+        "dvipa": DVIPA,
+        "client": CLIENT,
+        "client_inner": CLIENT_INNER,
+        "client_inner_net": CLIENT_INNER_NET,
+        "plain_port": PLAIN_PORT,
+        "replay_window": 1024,
+        "router_prefix": router_prefix,
+        "targets": [{"id": i + 1, "name": name, "weight": weights[i],
+                     "prefix": target_prefixes[i], "tap": "dv" + name,
+                     "listener_log": os.path.join(workdir, "listener-%s.log" % name)}
+                    for i, name in enumerate(TARGET_NAMES)],
+        "pairs": pairs,
+    }
+    return files
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("workdir")
+    parser.add_argument("--prefix", required=True, help="EAL --file-prefix base")
+    parser.add_argument("--seed", type=int, help="deterministic keys (default: random)")
+    parser.add_argument("--uplink", default="dvr-up", help="router's af_packet interface")
+    parser.add_argument("--router-lcores", default="0-1")
+    parser.add_argument("--router-worker", default="1")
+    parser.add_argument("--t1-lcore", default="0")
+    parser.add_argument("--t2-lcore", default="1")
+    parser.add_argument("--weights", default="100,300", help="t1,t2")
+    args = parser.parse_args(argv)
+    for name, content in build(args).items():
+        path = os.path.join(args.workdir, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=1)
+            f.write("\n")
+        os.chmod(path, 0o600)  # keys inside
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
