@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fast-path benchmarks (issue 3), one worker core each, 2 MB hugepages when available:
 #   router: replayed ESP (net_pcap infinite_rx) -> classify, pre-check, peek, connection table, GRE
-#           -> net_null links; packets/s from the router's own telemetry
+#           -> net_null links; packets/s from the router's own telemetry. 512 flows of 8 packets:
+#           once in trains (a flow's packets back to back, as TCP windows arrive; one lookup per
+#           train), once interleaved (every packet its own lookup)
 #   floor:  dpdk-testpmd io forwarding of the same file, net_pcap -> net_null (the I/O cost)
 #   target: the same packets GRE-wrapped (as the router sends them) -> full ESP inbound -> net_null
 #           (anti-replay off in this run: the file repeats its sequence numbers)
@@ -104,12 +106,14 @@ run() { # binary config prefix key -> "pps hz"
 	echo "$r"
 }
 
-printf '| payload | testpmd io floor | router | router / floor | router cyc/pkt | target inbound | target cyc/pkt |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| payload | testpmd io floor | router | router / floor | router cyc/pkt | router, flows interleaved | / floor | cyc/pkt | target inbound | target cyc/pkt |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
 for size in $sizes; do
 	$py scripts/bench_pcap.py router --size "$size" --flows 512 --per-flow 8 --out "$work/router$size.pcap" >/dev/null
+	$py scripts/bench_pcap.py router --size "$size" --flows 512 --per-flow 8 --interleave --out "$work/routeri$size.pcap" >/dev/null
 	$py scripts/bench_pcap.py target --size "$size" --flows 512 --per-flow 8 --out "$work/target$size.pcap" >/dev/null
 	conf router "$size"
+	sed "s/router$size.pcap/routeri$size.pcap/" "$work/router$size.json" >"$work/routeri$size.json"
 	conf target "$size"
 
 	# I/O floor: testpmd io forwarding of the same file
@@ -125,12 +129,15 @@ for size in $sizes; do
 	floor=$(grep -a 'Rx-pps:' "$work/testpmd" | awk '{print $2}' | sort -n | tail -3 | head -1)
 
 	read -r rpps hz < <(run build/dataplane/router/dvipsec-router "$work/router$size.json" dvbr /dvipsec/router/stats rx)
+	read -r ipps _ < <(run build/dataplane/router/dvipsec-router "$work/routeri$size.json" dvbr /dvipsec/router/stats rx)
 	read -r tpps _ < <(run build/dataplane/target/dvipsec-target "$work/target$size.json" dvbt /dvipsec/target/stats decrypted)
-	$py - "$size" "$floor" "$rpps" "$tpps" "$hz" <<'PY'
+	$py - "$size" "$floor" "$rpps" "$ipps" "$tpps" "$hz" <<'PY'
 import sys
-size, floor, r, t, hz = sys.argv[1], float(sys.argv[2] or 0), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+size = sys.argv[1]
+floor, r, i, t, hz = (float(x or 0) for x in sys.argv[2:])
 m = lambda x: f"{x / 1e6:.2f} Mpps"
-ratio = f"{r / floor:.2f}" if floor else "n/a"
-print(f"| {size} B | {m(floor)} | {m(r)} | {ratio} | {hz / r:.0f} | {m(t)} | {hz / t:.0f} |")
+ratio = lambda x: f"{x / floor:.2f}" if floor else "n/a"
+print(f"| {size} B | {m(floor)} | {m(r)} | {ratio(r)} | {hz / r:.0f} | {m(i)} | {ratio(i)} | "
+      f"{hz / i:.0f} | {m(t)} | {hz / t:.0f} |")
 PY
 done

@@ -4,7 +4,8 @@
 router: Ethernet frames carrying ESP (AES-128-GCM, tunnel, inner TCP) from many flows to the
         DVIPA, as the router's uplink receives them: per flow one SYN, then data segments.
 target: the same ESP packets wrapped as the router sends them over a trusted link (GRE key = slot).
-The ESP payload (inner IP packet) is --size bytes. Keys are the bench config's, printed by --keys.
+The ESP payload (inner IP packet) is --size bytes. By default each flow's packets come in a train
+(as a TCP window does); --interleave sends them round robin over the flows (no two in a row). Keys are the bench config's, printed by --keys.
 """
 import argparse
 import struct
@@ -17,21 +18,22 @@ SPI = 0x5001
 PCAP_MAC = "02:70:63:61:70:00"  # DPDK net_pcap's MAC for its first port
 
 
-def esp_packets(size, flows, per_flow):
+def esp_packets(size, flows, per_flow, interleave=False):
     sa = SecurityAssociation(ESP, spi=SPI, crypt_algo="AES-GCM", crypt_key=KEY,
                              tunnel_header=IP(src="192.0.2.10", dst="192.0.2.1"))
     seq = 1
     out = []
-    for f in range(flows):
-        for k in range(per_flow):
-            flags = "S" if k == 0 else "A"
-            inner = IP(src="198.51.100.10", dst="192.0.2.1") / TCP(
-                sport=10000 + f, dport=5001, flags=flags, seq=1000 + k)
-            pad = size - len(inner)
-            if pad > 0:
-                inner = inner / Raw(b"x" * pad)
-            out.append(sa.encrypt(inner, seq_num=seq))
-            seq += 1
+    order = ([(f, k) for k in range(per_flow) for f in range(flows)] if interleave
+             else [(f, k) for f in range(flows) for k in range(per_flow)])
+    for f, k in order:
+        flags = "S" if k == 0 else "A"
+        inner = IP(src="198.51.100.10", dst="192.0.2.1") / TCP(
+            sport=10000 + f, dport=5001, flags=flags, seq=1000 + k)
+        pad = size - len(inner)
+        if pad > 0:
+            inner = inner / Raw(b"x" * pad)
+        out.append(sa.encrypt(inner, seq_num=seq))
+        seq += 1
     return out
 
 
@@ -42,9 +44,11 @@ def main():
     ap.add_argument("--flows", type=int, default=256)
     ap.add_argument("--per-flow", type=int, default=8)
     ap.add_argument("--slot", type=int, default=0)
+    ap.add_argument("--interleave", action="store_true",
+                    help="round robin over the flows instead of each flow's packets in a train")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    pkts = esp_packets(a.size, a.flows, a.per_flow)
+    pkts = esp_packets(a.size, a.flows, a.per_flow, a.interleave)
     if a.kind == "router":
         frames = [Ether(dst=PCAP_MAC, src="02:00:00:00:00:0a") / p for p in pkts]
     else:

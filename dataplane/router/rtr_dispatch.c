@@ -7,6 +7,8 @@
  * the target's trusted link on this worker's own queue. Exits: the trusted links, or drops under a
  * named reason. Consumes every packet it is given.
  */
+#include <string.h>
+
 #include <rte_ethdev.h>
 #include <rte_tcp.h>
 
@@ -68,41 +70,65 @@ assign(struct rtr_worker *w, struct rtr *r, const struct rtr_flow *f, uint16_t *
 	return RTR_DROP_NONE;
 }
 
+/* A packet that may share its predecessor's lookup: same flow, and no SYN, FIN or RST to act on. */
+static inline bool
+follows(const struct rtr_flow *f, const struct rtr_flow *prev)
+{
+	const uint8_t act = RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG;
+
+	return !(f->tcp_flags & act) && memcmp(&f->key, &prev->key, sizeof(f->key)) == 0;
+}
+
 void
 rtr_dispatch_burst(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts,
 		   const struct rtr_flow *flows, uint16_t n, uint64_t now)
 {
+	/* one lookup per train: consecutive packets of a flow (a TCP window's worth) share it */
 	struct dct_key keys[DP_BURST * 2];
 	uint8_t flags[DP_BURST * 2];
 	uint16_t target[DP_BURST * 2];
+	uint8_t verdict[DP_BURST * 2]; /* per lookup: RTR_DROP_NONE once it has a target */
+	uint8_t lookup_of[DP_BURST * 2];
+	uint16_t nu = 0;
 
 	RTE_ASSERT(n <= DP_BURST * 2);
 	if (n == 0)
 		return;
 	for (uint16_t i = 0; i < n; i++) {
-		keys[i] = flows[i].key;
-		flags[i] = flows[i].tcp_flags;
+		if (i > 0 && follows(&flows[i], &flows[i - 1])) {
+			lookup_of[i] = lookup_of[i - 1];
+			continue;
+		}
+		lookup_of[i] = (uint8_t)nu;
+		keys[nu] = flows[i].key;
+		flags[nu] = flows[i].tcp_flags;
+		nu++;
 	}
 
-	uint64_t hit = dct_lookup_burst(r->dct, keys, flags, n, target, now, &w->dct);
+	uint64_t hit = dct_lookup_burst(r->dct, keys, flags, nu, target, now, &w->dct);
 	uint64_t inserted = w->st.new_flows;
 
+	for (uint16_t u = 0; u < nu; u++)
+		verdict[u] = hit >> u & 1 ? RTR_DROP_NONE : UINT8_MAX; /* MAX: not decided yet */
 	for (uint16_t i = 0; i < n; i++) {
-		/* a miss behind a SYN of this same burst may be that SYN's flow: look again */
-		if (!(hit >> i & 1) && w->st.new_flows != inserted)
-			hit |= dct_lookup_burst(r->dct, &keys[i], &flags[i], 1, &target[i], now,
-						&w->dct)
-			       << i;
-		if (!(hit >> i & 1)) {
-			enum rtr_drop why = assign(w, r, &flows[i], &target[i], now);
+		uint16_t u = lookup_of[i];
 
-			if (why != RTR_DROP_NONE) {
-				drop_pkts(w, &pkts[i], 1, why);
-				continue;
-			}
+		if (verdict[u] == UINT8_MAX) {
+			/* a miss behind a SYN of this same burst may be that SYN's flow: look again
+			 */
+			if (w->st.new_flows != inserted &&
+			    dct_lookup_burst(r->dct, &keys[u], &flags[u], 1, &target[u], now,
+					     &w->dct) != 0)
+				verdict[u] = RTR_DROP_NONE;
+			else
+				verdict[u] = (uint8_t)assign(w, r, &flows[i], &target[u], now);
+		}
+		if (verdict[u] != RTR_DROP_NONE) {
+			drop_pkts(w, &pkts[i], 1, (enum rtr_drop)verdict[u]);
+			continue;
 		}
 
-		uint16_t t = target[i];
+		uint16_t t = target[u];
 		struct rtr_txq *q = &w->txq[t];
 
 		q->m[q->n] = pkts[i];
