@@ -82,14 +82,14 @@ if kind == "router":
          "ports": [{"name": "uplink", "devargs": f"net_pcap0,rx_pcap={pcap},infinite_rx=1"}],
          "workers": [1],
          "targets": [{"id": i, "name": f"t{i}", "weight": 100,
-                      "link": {"devargs": f"net_null{i}"},
+                      "link": {"devargs": f"net_null{i},no-rx=1"},
                       "control": f"unix:{work}/t{i}.ctl"} for i in (1, 2)],
          "control_key": "00" * 32, "static_sas": [sa]}
 else:
     c = {"eal": ["-l", "0-1", "--no-pci", "--file-prefix", "dvbt", "--log-level", "*:error"] + mem,
          "id": 1, "dvipa": ["192.0.2.1"], "workers": [1],
          "link": {"devargs": f"net_pcap0,rx_pcap={pcap},infinite_rx=1"},
-         "tap": {"devargs": "net_null0"}, "router_control": f"unix:{work}/t1.ctl",
+         "tap": {"devargs": "net_null0,no-rx=1"}, "router_control": f"unix:{work}/t1.ctl",
          "control_key": "00" * 32, "replay_window": 0, "static_sas": [sa]}
 json.dump(c, open(f"{work}/{kind}{size}.json", "w"))
 PY
