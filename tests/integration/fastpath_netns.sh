@@ -410,6 +410,31 @@ for name in router "${TARGETS[@]}"; do
 done
 [ "$status" -eq 0 ] || diagnostics
 
+# -- telemetry through DPDK's own client: every command answers JSON, and no key appears ---------
+tel_ok=PASS
+tel_n=0
+if command -v dpdk-telemetry.py >/dev/null; then
+	keys=$("$PY" -c 'import json,sys; print("\n".join(sa["key"] for sa in json.load(open(sys.argv[1]))["static_sas"]))' "$WORK/router.json")
+	for pair in "r:/dvipsec/router/stats /dvipsec/router/drops /dvipsec/dct /dvipsec/targets /dvipsec/sa" \
+		"t1:/dvipsec/target/stats /dvipsec/target/drops /dvipsec/sa" \
+		"t2:/dvipsec/target/stats /dvipsec/target/drops /dvipsec/sa"; do
+		who=${pair%%:*}
+		for cmd in ${pair#*:}; do
+			out=$(echo "$cmd" | dpdk-telemetry.py -f "${PFX}$who" 2>&1)
+			if ! printf '%s' "$out" | "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); v=d[sys.argv[1]]; sys.exit(0 if v else 1)' "$cmd" ||
+				printf '%s' "$out" | grep -qiF -f <(printf '%s\n' "$keys"); then
+				tel_ok=FAIL
+				log "telemetry $who $cmd: bad answer: $out"
+			fi
+			tel_n=$((tel_n + 1))
+		done
+	done
+	row telemetry "$tel_ok" "$tel_n commands answered through dpdk-telemetry.py, JSON, no key material"
+	[ "$tel_ok" = PASS ] || status=1
+else
+	row telemetry SKIP "dpdk-telemetry.py not installed"
+fi
+
 # -- shutdown: SIGTERM must end each process with status 0 --------------------------------------
 stopped=()
 shutdown=PASS
