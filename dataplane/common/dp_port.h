@@ -24,6 +24,10 @@ struct dp_port {
 	char name[64];
 };
 
+#define DP_LINK_RXQ_MAX                                                           \
+	8 /* rx queues a target opens on its link: one per router worker, at most \
+	   */
+
 /* Probes the device named by devargs (a vdev, or an already probed device such as a PCI address),
  * configures nb_rxq/nb_txq queues with mbufs from pool, and starts it. 0 or -errno, with the
  * reason logged. */

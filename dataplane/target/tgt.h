@@ -112,6 +112,7 @@ struct tgt {
 	struct tgt_stats st;
 	struct dp_idle idle;
 	uint16_t lcore;
+	uint16_t link_queues; /* = the router's workers */
 	atomic_bool stop;
 };
 

@@ -56,8 +56,11 @@ tgt_inbound_poll(struct tgt *t)
 	uint64_t seqs[DP_BURST];
 	uint64_t skip_ts = 0;
 	uint16_t n_esp = 0, n_plain = 0;
-	uint16_t n = rte_eth_rx_burst(t->link.id, 0, pkts, DP_BURST);
+	uint16_t n = 0;
 
+	/* the router's workers each send on their own queue */
+	for (uint16_t q = 0; q < t->link.nb_rxq && n < DP_BURST; q++)
+		n += rte_eth_rx_burst(t->link.id, q, pkts + n, DP_BURST - n);
 	if (n == 0)
 		return 0;
 	t->st.link_rx += n;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dvipsec-target --config FILE [--cf SHM_NAME] [--idle-sleep-us N]
+ * dvipsec-target --config FILE [--cf SHM_NAME] [--idle-sleep-us N] [--link-queues N]
  * Loads and validates the config, starts the EAL, opens the trusted link (memif client or any
  * port) and the TAP toward the host stack, maps the coupling facility, installs the static SAs
  * (slot = position in static_sas, as on the router), and polls both directions on one lcore (the
@@ -66,7 +66,9 @@ setup(struct tgt *t, const char *cf_name)
 					  (int)rte_socket_id());
 	if (t->pool == NULL)
 		return -rte_errno;
-	rc = dp_port_open(c->link.devargs, 1, 1, t->pool, &t->link);
+	/* one rx queue per router worker: each worker sends on its own (memif needs equal counts)
+	 */
+	rc = dp_port_open(c->link.devargs, t->link_queues, 1, t->pool, &t->link);
 	if (rc < 0)
 		return rc;
 	rc = dp_port_open(c->tap.devargs, 1, 1, t->pool, &t->tap);
@@ -121,7 +123,10 @@ poll_loop(void *arg)
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s --config FILE [--cf SHM_NAME] [--idle-sleep-us N]\n", prog);
+	fprintf(stderr,
+		"usage: %s --config FILE [--cf SHM_NAME] [--idle-sleep-us N] [--link-queues N]\n"
+		"  --link-queues: the router's worker count (one link queue each; default 1)\n",
+		prog);
 }
 
 int
@@ -131,6 +136,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "cf", required_argument, NULL, 'f' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
+		{ "link-queues", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,7 +145,8 @@ main(int argc, char **argv)
 	char err[512];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:f:i:h", opts, NULL)) != -1) {
+	t.link_queues = 1;
+	while ((opt = getopt_long(argc, argv, "c:f:i:q:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
@@ -157,6 +164,18 @@ main(int argc, char **argv)
 				return 2;
 			}
 			t.idle.sleep_us = (uint32_t)v;
+			break;
+		}
+		case 'q': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end != '\0' || v < 1 || v > CFG_MAX_WORKERS) {
+				fprintf(stderr, "--link-queues: expected 1..%d, got %s\n",
+					CFG_MAX_WORKERS, optarg);
+				return 2;
+			}
+			t.link_queues = (uint16_t)v;
 			break;
 		}
 		default:
