@@ -7,6 +7,7 @@
 
 #include <rte_byteorder.h>
 
+#include "dp_bytes.h"
 #include "esp.h"
 
 #define IPPROTO_ESP_NUM	   50
@@ -44,38 +45,6 @@ static inline void
 esp_count_drop(struct esp_lcore *lc, enum esp_drop why)
 {
 	lc->stats.drops[why]++;
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
-static inline uint16_t
-load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline void
-store_be32(uint8_t *p, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void
-store_be16(uint8_t *p, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p, &v, sizeof(v));
 }
 
 /* nonce = salt || IV (RFC 4106 4, RFC 7634 2); aad = SPI || [seq high] || seq low (RFC 4106 5). */

@@ -9,6 +9,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "dp_bytes.h"
 #include "gre.h"
 
 #define IPPROTO_GRE_NUM 47
@@ -47,38 +48,6 @@ const char *
 gre_drop_desc(enum gre_drop reason)
 {
 	return (unsigned int)reason < GRE_DROP_COUNT ? drop_descs[reason] : "?";
-}
-
-static inline uint16_t
-load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline uint32_t
-load_be32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_32(v);
-}
-
-static inline void
-store_be16(uint8_t *p, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void
-store_be32(uint8_t *p, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p, &v, sizeof(v));
 }
 
 void

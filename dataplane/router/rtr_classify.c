@@ -11,6 +11,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 
+#include "dp_bytes.h"
 #include "rtr_classify.h"
 
 #define ETH_LEN	      14
@@ -95,29 +96,6 @@ struct ip_facts {
 	uint8_t ns_only;    /* IPv6 to a solicited-node multicast group: only an NS can be ours */
 	uint8_t src_unspec; /* IPv6 source :: (DAD); only an NS may have it */
 };
-
-static inline uint16_t
-load_be16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline void
-store_be16(uint8_t *p, uint16_t v)
-{
-	v = rte_cpu_to_be_16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void
-store_be32(uint8_t *p, uint32_t v)
-{
-	v = rte_cpu_to_be_32(v);
-	memcpy(p, &v, sizeof(v));
-}
 
 static inline enum rtr_cls_exit
 drop(struct verdict *v, enum rtr_cls_drop why)
