@@ -321,7 +321,8 @@ class Client:
         self.tx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
         self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
         self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
-        self.rx.bind((iface, 0))
+        # not bound: every interface of the client's namespace (a target with an uplink answers
+        # on its own)
         self.rx.setblocking(False)
         # Unread sinks: without them the client kernel answers replies with ICMP unreachables.
         self.sinks = [socket.socket(socket.AF_INET, socket.SOCK_RAW, PROTO_ESP)]
@@ -411,7 +412,7 @@ class Client:
                    socket.inet_aton(self.client) + bytes(6) + socket.inet_aton(self.dvipa))
         deadline = now() + timeout
         while now() < deadline:
-            self.rx.send(request)
+            self.rx.sendto(request, (self.iface, 0))
             self.pump(0.5, lambda: any(ip == self.dvipa for ip, _ in self.arp_replies))
             for ip, mac in self.arp_replies:
                 if ip == self.dvipa:

@@ -7,6 +7,8 @@
 #                                                 || memif (filesystem sockets in the work dir)
 #  ns dvt1:  dvipsec-target 1 -- TAP dvt1 -- kernel: 192.0.2.1 on lo, tcp_listener.py "t1"
 #  ns dvt2:  dvipsec-target 2 -- TAP dvt2 -- kernel: 192.0.2.1 on lo, tcp_listener.py "t2"
+#            uplink dvt2u --veth-- dvc1 in ns dvc: t2's replies go straight to the client (direct
+#            return), t1's back through the router
 #
 # gen_config.py writes the three configs from one SA table (3 AEADs x tunnel/transport x raw/UDP,
 # one inbound and one outbound SA each, TCP port 5001..5012); esp_client.py runs the scenarios
@@ -46,6 +48,8 @@ TARGETS=(t1 t2)
 TAPS=(dvt1 dvt2) # inside the target namespaces (gen_config.py names them)
 VETH_ROUTER=dvr-up$SUFFIX
 VETH_CLIENT=dvc0
+VETH_T2_UP=dvt2u$SUFFIX # t2's uplink (direct return), in t2's namespace
+VETH_CLIENT2=dvc1       # its peer in the client's namespace
 DVIPA=192.0.2.1
 CLIENT_ADDR=192.0.2.10/24
 CLIENT_HOST=192.0.2.10/32
@@ -320,7 +324,8 @@ echo "$$ $WORK $PFX" >"$OWNER"
 log "work dir $WORK, EAL prefixes ${PFX}r ${PFX}t1 ${PFX}t2"
 
 # -- configuration -----------------------------------------------------------------------------
-run "$PY" "$HERE/gen_config.py" "$WORK" --prefix "$PFX" --uplink "$VETH_ROUTER"
+run "$PY" "$HERE/gen_config.py" "$WORK" --prefix "$PFX" --uplink "$VETH_ROUTER" \
+	--t2-uplink "$VETH_T2_UP"
 for f in router target1 target2; do
 	role=--target
 	[ $f = router ] && role=--router
@@ -352,7 +357,14 @@ run ip -n "$NS_CLIENT" addr add "$CLIENT_ADDR" dev "$VETH_CLIENT"
 run ip -n "$NS_CLIENT" link set "$VETH_CLIENT" up
 # PEERS.md: veth TX checksum offload leaves partial TCP/UDP checksums for af_packet to see.
 run ip netns exec "$NS_CLIENT" ethtool -K "$VETH_CLIENT" tx off gso off gro off
-log "namespaces $NS_CLIENT ${NS_TARGETS[*]}, veth $VETH_ROUTER <-> $NS_CLIENT/$VETH_CLIENT"
+# t2 returns its replies directly: a second veth from its namespace into the client's (no address
+# there; the client kernel answers t2's ARP probe for its address on any interface).
+run ip -n "${NS_TARGETS[1]}" link add "$VETH_T2_UP" type veth peer name "$VETH_CLIENT2" \
+	netns "$NS_CLIENT"
+run ip -n "${NS_TARGETS[1]}" link set "$VETH_T2_UP" up
+run ip -n "$NS_CLIENT" link set "$VETH_CLIENT2" up
+log "namespaces $NS_CLIENT ${NS_TARGETS[*]}, veth $VETH_ROUTER <-> $NS_CLIENT/$VETH_CLIENT," \
+	"${NS_TARGETS[1]}/$VETH_T2_UP <-> $NS_CLIENT/$VETH_CLIENT2"
 
 # -- processes ---------------------------------------------------------------------------------
 start router "$ROUTER_BIN" --config "$WORK/router.json" "${ROUTER_ARGS[@]}"
@@ -409,6 +421,18 @@ for name in router "${TARGETS[@]}"; do
 	fi
 done
 [ "$status" -eq 0 ] || diagnostics
+
+# -- direct return: t2 sent its replies out of its own uplink, t1 back through the router -------
+t2_up=$("$PY" "$HERE/telemetry.py" dump "${PFX}t2" /dvipsec/target/stats 2>/dev/null |
+	"$PY" -c 'import json,sys,re; t=sys.stdin.read(); m=re.search(r"\"to_uplink\": (\d+)", t); print(m.group(1) if m else 0)')
+t1_up=$("$PY" "$HERE/telemetry.py" dump "${PFX}t1" /dvipsec/target/stats 2>/dev/null |
+	"$PY" -c 'import json,sys,re; t=sys.stdin.read(); m=re.search(r"\"to_uplink\": (\d+)", t); print(m.group(1) if m else 0)')
+if [ "${t2_up:-0}" -gt 0 ] && [ "${t1_up:-0}" -eq 0 ]; then
+	row direct-return PASS "t2 sent $t2_up replies out of its uplink $VETH_T2_UP; t1 none (router path)"
+else
+	row direct-return FAIL "t2 to_uplink ${t2_up:-?}, t1 to_uplink ${t1_up:-?}"
+	status=1
+fi
 
 # -- telemetry through DPDK's own client: every command answers JSON, and no key appears ---------
 tel_ok=PASS

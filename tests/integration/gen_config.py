@@ -146,6 +146,8 @@ def build(args) -> dict:
             "replay_window": 1024,
             "static_sas": static_sas,
         }
+    if args.t2_uplink:
+        files["target2.json"]["uplink"] = {"devargs": "net_af_packet1,iface=%s" % args.t2_uplink}
     files["test.json"] = {
         "dvipa": DVIPA,
         "client": CLIENT,
@@ -174,6 +176,8 @@ def main(argv=None) -> int:
     parser.add_argument("--t1-lcore", default="0")
     parser.add_argument("--t2-lcore", default="1")
     parser.add_argument("--weights", default="100,300", help="t1,t2")
+    parser.add_argument("--t2-uplink", help="t2's af_packet interface for direct return (none: "
+                        "its replies go back through the router)")
     args = parser.parse_args(argv)
     for name, content in build(args).items():
         path = os.path.join(args.workdir, name)
