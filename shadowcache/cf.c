@@ -92,6 +92,15 @@ cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn)
 	return last + 1;
 }
 
+int
+cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last)
+{
+	if (slot >= cf->n_slots)
+		return -EINVAL;
+	atomic_store_explicit(&cf->shm->seq[slot], last, memory_order_relaxed);
+	return 0;
+}
+
 uint64_t
 cf_seq_peek(const struct cf *cf, uint32_t slot)
 {

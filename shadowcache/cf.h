@@ -29,6 +29,9 @@ void cf_close(struct cf *cf);
  * when slot is out of range or the 32-bit space (esn = 0) / 64-bit space would be exceeded: the SA
  * must be rekeyed then. */
 uint64_t cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn);
+/* Starts slot over for a new SA: the next number handed out is last + 1. Only the SA's installer
+ * calls it, before any target uses the slot. 0 or -EINVAL. */
+int cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last);
 /* The last number handed out for slot (0 = none), for telemetry. */
 uint64_t cf_seq_peek(const struct cf *cf, uint32_t slot);
 

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The embedded coupling facility: sequence numbers of one SA slot taken by several threads (as
+ * several targets do) are unique and leave no gaps; blocks stay contiguous; the 32-bit space ends
+ * without ESN and every later request is refused; two mappings of the segment share the counters.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cf.h"
+
+#define THREADS 4
+#define TAKES	50000
+#define BLOCK	3
+
+static char shm_name[64];
+
+struct worker {
+	struct cf *cf;
+	uint64_t *firsts;
+};
+
+static void *
+take_many(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < TAKES; i++)
+		w->firsts[i] = cf_seq_take(w->cf, 7, BLOCK, 0);
+	return NULL;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_concurrent_unique(void **state)
+{
+	struct cf *cf[THREADS];
+	struct worker w[THREADS];
+	pthread_t th[THREADS];
+	uint64_t *all = calloc((size_t)THREADS * TAKES, sizeof(uint64_t));
+
+	(void)state;
+	assert_non_null(all);
+	for (int t = 0; t < THREADS;
+	     t++) { /* each thread maps the segment itself, as a target does */
+		cf[t] = cf_open(shm_name, 16);
+		assert_non_null(cf[t]);
+		w[t] = (struct worker){ cf[t], all + (size_t)t * TAKES };
+	}
+	assert_int_equal(cf_seq_init(cf[0], 7, 0), 0);
+	for (int t = 0; t < THREADS; t++)
+		assert_int_equal(pthread_create(&th[t], NULL, take_many, &w[t]), 0);
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	/* the block starts are exactly 1, 1 + BLOCK, 1 + 2 BLOCK, ...: no overlap, no gap */
+	qsort(all, (size_t)THREADS * TAKES, sizeof(uint64_t), cmp_u64);
+	for (size_t i = 0; i < (size_t)THREADS * TAKES; i++)
+		if (all[i] != 1 + i * BLOCK)
+			fail_msg("block %zu starts at %llu", i, (unsigned long long)all[i]);
+	assert_int_equal(cf_seq_peek(cf[1], 7), (uint64_t)THREADS * TAKES * BLOCK);
+	for (int t = 0; t < THREADS; t++)
+		cf_close(cf[t]);
+	free(all);
+}
+
+static void
+test_limits(void **state)
+{
+	struct cf *cf = cf_open(shm_name, 16);
+
+	(void)state;
+	assert_non_null(cf);
+	/* without ESN the last number is 2^32 - 1 */
+	assert_int_equal(cf_seq_init(cf, 3, UINT32_MAX - 2), 0);
+	assert_int_equal(cf_seq_take(cf, 3, 2, 0), (uint64_t)UINT32_MAX - 1);
+	assert_int_equal(cf_seq_take(cf, 3, 1, 0), 0); /* would be 2^32 */
+	assert_int_equal(cf_seq_take(cf, 3, 1, 0), 0); /* and stays refused */
+	/* with ESN the same slot goes on */
+	assert_int_equal(cf_seq_init(cf, 4, UINT32_MAX), 0);
+	assert_int_equal(cf_seq_take(cf, 4, 1, 1), (uint64_t)UINT32_MAX + 1);
+	/* bad slot, empty request */
+	assert_int_equal(cf_seq_take(cf, 16, 1, 0), 0);
+	assert_int_equal(cf_seq_take(cf, 2, 0, 0), 0);
+	assert_int_equal(cf_seq_init(cf, 16, 0), -EINVAL);
+	cf_close(cf);
+}
+
+int
+main(void)
+{
+	snprintf(shm_name, sizeof(shm_name), "/dvipsec-cf-test-%d", (int)getpid());
+
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_concurrent_unique),
+		cmocka_unit_test(test_limits),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	shm_unlink(shm_name);
+	return rc;
+}
