@@ -111,6 +111,46 @@ to_router(struct tgt *t, struct rte_mbuf **pkts, const uint32_t *keys, uint16_t 
 	dp_free(pkts + ok, n - ok);
 }
 
+/*
+ * Sequence numbers for a burst: one block per SA from the coupling facility (one contended atomic
+ * per SA and burst instead of per packet: 39 ns with two targets on one SA here), handed out in
+ * packet order. A packet whose SA has run out is dropped. Returns the packets kept, in order.
+ */
+static uint16_t
+number(struct tgt *t, struct rte_mbuf **pkts, struct esp_sa **sas, uint64_t *seqs, uint16_t n)
+{
+	struct esp_sa *sa_of[DP_BURST];
+	uint64_t next[DP_BURST];
+	uint16_t want[DP_BURST] = { 0 };
+	uint16_t n_sa = 0, kept = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t k = 0;
+
+		while (k < n_sa && sa_of[k] != sas[i])
+			k++;
+		if (k == n_sa)
+			sa_of[n_sa++] = sas[i];
+		want[k]++;
+	}
+	for (uint16_t k = 0; k < n_sa; k++)
+		next[k] = cf_seq_take(t->cf, sa_of[k]->slot, want[k], sa_of[k]->params.esn);
+	for (uint16_t i = 0; i < n; i++) {
+		uint16_t k = 0;
+
+		while (sa_of[k] != sas[i])
+			k++;
+		if (next[k] == 0) {
+			drop(t, pkts[i], TGT_DROP_SEQ_EXHAUSTED);
+			continue;
+		}
+		pkts[kept] = pkts[i];
+		sas[kept] = sas[i];
+		seqs[kept++] = next[k]++;
+	}
+	return kept;
+}
+
 uint32_t
 tgt_outbound_poll(struct tgt *t, uint64_t now)
 {
@@ -166,17 +206,12 @@ tgt_outbound_poll(struct tgt *t, uint64_t now)
 			continue;
 		}
 
-		uint64_t seq = cf_seq_take(t->cf, sa->slot, 1, sa->params.esn);
-
-		if (seq == 0) {
-			drop(t, m, TGT_DROP_SEQ_EXHAUSTED);
-			continue;
-		}
 		m->hash.usr = sa->slot; /* the burst reorders failures: the slot travels along */
 		sas[n_enc] = sa;
-		seqs[n_enc] = seq;
 		enc[n_enc++] = m;
 	}
+
+	n_enc = number(t, enc, sas, seqs, n_enc);
 
 	uint16_t ok = esp_outbound_burst(&t->esp, sas, enc, seqs, n_enc);
 
