@@ -22,6 +22,7 @@
 #include "dp_port.h"
 #include "esp.h"
 #include "gre.h"
+#include "shc.h"
 
 #define TGT_MAX_SLOTS CFG_MAX_STATIC_SAS
 #define TGT_FB_OPEN   8 /* SA blocks being filled at once */
@@ -102,8 +103,9 @@ struct tgt {
 	struct gre_stats gre;
 	struct gre_link to_router;
 	uint32_t link_ip; /* ours, network order */
-	struct esp_sa *slot_sa[TGT_MAX_SLOTS];
-	uint32_t n_slots;
+	struct shc *shc;  /* SAs by slot: lock-free reads, RCU reclaim (shadowcache/shc.h) */
+	struct rte_rcu_qsbr *qsbr; /* the polling lcore reports quiescent states once a loop */
+	uint32_t n_slots;	   /* slots in use (telemetry walks them) */
 	struct esp_sa *out_sa[TGT_MAX_SLOTS]; /* outbound SAs, searched by selectors */
 	uint32_t n_out_sa;
 	struct cf *cf;

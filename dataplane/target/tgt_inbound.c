@@ -75,14 +75,13 @@ tgt_inbound_poll(struct tgt *t)
 			drop(t, &pkts[i], 1, TGT_DROP_UNEXPECTED_PROTO);
 		} else if (slot == GRE_SLOT_PLAIN) {
 			plain[n_plain++] = pkts[i];
-		} else if (slot >= t->n_slots || t->slot_sa[slot] == NULL) {
+		} else if ((sas[n_esp] = shc_lookup(t->shc, slot)) == NULL) {
 			drop(t, &pkts[i], 1, TGT_DROP_UNKNOWN_SLOT);
 		} else {
 			if (gre_key_filtered(info[i].key)) {
 				skip_ts |= UINT64_C(1) << n_esp;
 				t->st.filtered_by_router++;
 			}
-			sas[n_esp] = t->slot_sa[slot];
 			esp[n_esp++] = pkts[i];
 		}
 	}

@@ -17,6 +17,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "tgt.h"
 
@@ -38,6 +40,14 @@ install_sas(struct tgt *t)
 {
 	const struct cfg_target *c = t->cfg;
 
+	t->qsbr = rte_zmalloc("tgt_qsbr", rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
+			      RTE_CACHE_LINE_SIZE);
+	if (t->qsbr == NULL || rte_rcu_qsbr_init(t->qsbr, RTE_MAX_LCORE) < 0)
+		return -ENOMEM;
+	t->shc = shc_create(TGT_MAX_SLOTS, t->qsbr, esp_sa_free);
+	if (t->shc == NULL)
+		return -ENOMEM;
+
 	for (uint32_t i = 0; i < c->n_static_sas; i++) {
 		struct esp_sa *sa;
 		int rc = esp_sa_create(&c->static_sas[i], &t->esp, &sa);
@@ -48,7 +58,11 @@ install_sas(struct tgt *t)
 			return rc;
 		}
 		sa->slot = i;
-		t->slot_sa[i] = sa;
+		rc = shc_install(t->shc, i, 1, sa); /* static SAs: generation 1 */
+		if (rc < 0) {
+			esp_sa_free(sa);
+			return rc;
+		}
 		t->n_slots = i + 1;
 		if (sa->params.dir == ESP_DIR_OUTBOUND)
 			t->out_sa[t->n_out_sa++] = sa;
@@ -106,7 +120,10 @@ static int
 poll_loop(void *arg)
 {
 	struct tgt *t = arg;
+	unsigned int id = rte_lcore_id();
 
+	rte_rcu_qsbr_thread_register(t->qsbr, id);
+	rte_rcu_qsbr_thread_online(t->qsbr, id);
 	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
 		uint64_t now = rte_rdtsc();
 		uint32_t work = tgt_inbound_poll(t);
@@ -115,8 +132,17 @@ poll_loop(void *arg)
 		if (t->cfg->has_uplink)
 			work += tgt_uplink_poll(t);
 		tgt_feedback_flush(t, now);
-		dp_idle_account(&t->idle, work);
+		rte_rcu_qsbr_quiescent(t->qsbr, id);
+		if (work == 0) { /* a sleeping lcore must not hold up grace periods */
+			rte_rcu_qsbr_thread_offline(t->qsbr, id);
+			dp_idle_account(&t->idle, 0);
+			rte_rcu_qsbr_thread_online(t->qsbr, id);
+		} else {
+			dp_idle_account(&t->idle, work);
+		}
 	}
+	rte_rcu_qsbr_thread_offline(t->qsbr, id);
+	rte_rcu_qsbr_thread_unregister(t->qsbr, id);
 	return 0;
 }
 
@@ -230,8 +256,7 @@ main(int argc, char **argv)
 	dp_port_close(&t.tap);
 	if (t.cfg->has_uplink)
 		dp_port_close(&t.uplink);
-	for (uint32_t i = 0; i < t.n_slots; i++)
-		esp_sa_free(t.slot_sa[i]);
+	shc_free(t.shc); /* the polling lcore is offline: nothing waits */
 	esp_lcore_fini(&t.esp);
 	cf_close(t.cf);
 	rte_eal_cleanup();

@@ -96,7 +96,14 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 								: RTE_TEL_STRING_VAL);
 	}
 	for (uint32_t i = 0; i < tel_t->n_slots && i < 256; i++) {
-		const struct esp_sa *sa = tel_t->slot_sa[i];
+		/* the telemetry thread reads SAs the polling lcore uses; static SAs never go away,
+		 * and issue 4's control thread must retire through shc before telemetry may race it
+		 */
+		const struct esp_sa *sa = shc_lookup(tel_t->shc, i);
+
+		if (sa == NULL)
+			continue;
+
 		const struct esp_sa_params *p = &sa->params;
 		bool in = p->dir == ESP_DIR_INBOUND;
 
