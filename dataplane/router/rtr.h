@@ -23,6 +23,7 @@
 #include "esp.h"
 #include "gre.h"
 #include "rtr_classify.h"
+#include "shc.h"
 
 #define RTR_MAX_SLOTS	CFG_MAX_STATIC_SAS
 #define RTR_LINK_PREFIX 0xa9fe0000u /* 169.254.0.0/16: trusted link addresses by target id */
@@ -169,10 +170,12 @@ struct rtr {
 	struct dp_port uplink;
 	struct dp_port link[CFG_MAX_TARGETS];
 	uint8_t n_targets;
-	struct esp_sa_table *sa_tbl;	       /* inbound SAs by SPI (for peeks and pre-checks) */
-	struct esp_sa *slot_sa[RTR_MAX_SLOTS]; /* every SA by slot */
-	rtr_flow_fn slot_flow[RTR_MAX_SLOTS];  /* inbound: tunnel or transport */
-	uint32_t n_slots;
+	/* SAs: changed only through rtr_sa.c, on the main lcore */
+	struct esp_sa_table *sa_tbl;	      /* inbound SAs by SPI (for peeks and pre-checks) */
+	struct shc *slots;		      /* every SA by slot */
+	rtr_flow_fn slot_flow[RTR_MAX_SLOTS]; /* inbound: tunnel or transport */
+	uint32_t n_slots;		      /* slots ever used (telemetry walks them) */
+	uint64_t sa_generation;		      /* of the last change */
 	struct dct *dct;
 	struct dct_target_set targets;
 	struct rte_rcu_qsbr *qsbr;
@@ -186,6 +189,20 @@ struct rtr {
 	struct rtr_classify_ctx cls_ctx;
 	struct rtr_main main;
 };
+
+/* rtr_sa.c: the router's SA table, the one way SAs enter and leave (main lcore). */
+int rtr_sa_init(struct rtr *r, uint32_t n_slots, struct rte_rcu_qsbr *qsbr);
+void rtr_sa_fini(struct rtr *r);
+/* Adds an SA in a given slot (static config: its position) or the lowest free one. 0, -EEXIST
+ * (slot or SPI taken), -EINVAL, -ENOSPC, -ENOMEM. */
+int rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot,
+		  struct esp_lcore *lc);
+int rtr_sa_add(struct rtr *r, const struct esp_sa_params *p, struct esp_lcore *lc, uint32_t *slot);
+/* Unpublishes the SA of slot; it is freed after the workers' grace period. 0 or -ENOENT. */
+int rtr_sa_del(struct rtr *r, uint32_t slot);
+const struct esp_sa *rtr_sa_query(const struct rtr *r, uint32_t slot);
+/* Frees deleted SAs whose grace period has passed (main lcore, every loop). */
+uint32_t rtr_sa_reclaim(struct rtr *r);
 
 /* rtr_flow.c */
 enum rtr_drop rtr_flow_tunnel(struct esp_lcore *lc, const struct rtr *r, const struct esp_sa *sa,

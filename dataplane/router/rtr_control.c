@@ -199,6 +199,7 @@ rtr_control_poll(struct rtr *r, uint64_t now)
 	work += n;
 
 	dct_age(r->dct, now, AGE_BUDGET);
+	rtr_sa_reclaim(r);
 	answer_dct_list(r);
 	check_health(r, now);
 	return work;

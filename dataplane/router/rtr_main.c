@@ -46,30 +46,16 @@ static int
 install_sas(struct rtr *r)
 {
 	const struct cfg_router *c = r->cfg;
+	int rc = rtr_sa_init(r, RTR_MAX_SLOTS, r->qsbr);
 
-	r->sa_tbl = esp_sa_table_create(2 * c->n_static_sas + 16);
-	if (r->sa_tbl == NULL)
-		return -ENOMEM;
+	if (rc < 0)
+		return rc;
 	for (uint32_t i = 0; i < c->n_static_sas; i++) {
-		struct esp_sa *sa;
-		int rc = esp_sa_create(&c->static_sas[i], &r->main.esp, &sa);
-
+		/* static SAs: slot = position in the list, the same on every target */
+		rc = rtr_sa_add_at(r, &c->static_sas[i], i, &r->main.esp);
 		if (rc < 0) {
-			fprintf(stderr, "static_sas[%u]: cannot create the SA: %s\n", i,
-				strerror(-rc));
-			return rc;
-		}
-		sa->slot = i;
-		r->slot_sa[i] = sa;
-		r->n_slots = i + 1;
-		if (sa->params.dir != ESP_DIR_INBOUND)
-			continue;
-		r->slot_flow[i] =
-			sa->params.mode == ESP_MODE_TUNNEL ? rtr_flow_tunnel : rtr_flow_transport;
-		rc = esp_sa_table_add(r->sa_tbl, sa);
-		if (rc < 0) {
-			fprintf(stderr, "static_sas[%u]: SPI 0x%08x: %s\n", i, sa->params.spi,
-				strerror(-rc));
+			fprintf(stderr, "static_sas[%u]: SPI 0x%08x: cannot install: %s\n", i,
+				c->static_sas[i].spi, strerror(-rc));
 			return rc;
 		}
 	}
@@ -115,15 +101,14 @@ setup(struct rtr *r)
 	rc = esp_lcore_init(&r->main.esp);
 	if (rc < 0)
 		return rc;
-	rc = install_sas(r);
-	if (rc < 0)
-		return rc;
-
 	size_t qsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
 
 	r->qsbr = rte_zmalloc("rtr_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (r->qsbr == NULL || rte_rcu_qsbr_init(r->qsbr, RTE_MAX_LCORE) < 0)
 		return -ENOMEM;
+	rc = install_sas(r);
+	if (rc < 0)
+		return rc;
 
 	struct dct_params dp = {
 		.name = "rtr_dct",
@@ -286,9 +271,7 @@ main(int argc, char **argv)
 	dp_port_close(&r.uplink);
 	for (uint8_t t = 0; t < r.n_targets; t++)
 		dp_port_close(&r.link[t]); /* a memif server removes its socket file */
-	for (uint32_t i = 0; i < r.n_slots; i++)
-		esp_sa_free(r.slot_sa[i]);
-	esp_sa_table_free(r.sa_tbl);
+	rtr_sa_fini(&r);		   /* the workers are offline: nothing waits */
 	for (uint8_t i = 0; i < r.n_workers; i++)
 		esp_lcore_fini(&r.workers[i].esp);
 	esp_lcore_fini(&r.main.esp);

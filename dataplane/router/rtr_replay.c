@@ -77,7 +77,8 @@ rtr_feedback_apply(struct rtr *r, struct rtr_stats *st, const uint8_t *msg, uint
 		memcpy(&rec, msg + sizeof(h) + i * sizeof(rec), sizeof(rec));
 
 		uint32_t slot = rte_be_to_cpu_32(rec.slot);
-		struct esp_sa *sa = slot < r->n_slots ? r->slot_sa[slot] : NULL;
+		/* the main lcore is the SA table's writer too: what it finds here stays valid */
+		struct esp_sa *sa = shc_lookup(r->slots, slot);
 
 		if (sa == NULL || sa->rt.dir != ESP_DIR_INBOUND) {
 			st->drops[RTR_DROP_FEEDBACK_SLOT]++;

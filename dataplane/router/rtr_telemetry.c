@@ -264,7 +264,7 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		if ((col[c] = col_new(kinds[c])) == NULL)
 			return -ENOMEM;
 	for (uint32_t i = 0; i < tel_r->n_slots && i < 256; i++) {
-		const struct esp_sa *sa = tel_r->slot_sa[i];
+		const struct esp_sa *sa = rtr_sa_query(tel_r, i);
 		const struct esp_sa_params *p;
 
 		if (sa == NULL)

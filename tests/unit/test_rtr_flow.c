@@ -5,6 +5,7 @@
  * and UDP-encapsulated, must yield the inner flow; the authenticated window must only move on
  * feedback, drop what it knows, and never alias old blocks; router filtering marks or drops.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include <cmocka.h>
 #include <rte_ip.h>
+#include <rte_malloc.h>
 
 #include "dp_feedback.h"
 #include "rtr.h"
@@ -61,25 +63,28 @@ add_pair(uint32_t slot, enum esp_aead aead, enum esp_mode mode, bool udp)
 	struct esp_sa_params p;
 	struct pair pr;
 
+	/* the router's SA through its one entry point; the peer's twin made directly */
 	params(&p, ESP_DIR_INBOUND, 0x1000 + slot, aead, mode, udp);
-	assert_int_equal(esp_sa_create(&p, &lc, &pr.in), 0);
+	assert_int_equal(rtr_sa_add_at(&r, &p, slot, &lc), 0);
+	assert_int_equal(rtr_sa_add_at(&r, &p, slot, &lc), -EEXIST);
+	pr.in = (struct esp_sa *)rtr_sa_query(&r, slot);
+	assert_non_null(pr.in);
+	assert_int_equal(pr.in->slot, slot);
 	params(&p, ESP_DIR_OUTBOUND, 0x1000 + slot, aead, mode, udp);
 	assert_int_equal(esp_sa_create(&p, &lc, &pr.out), 0);
-	pr.in->slot = slot;
-	r.slot_sa[slot] = pr.in;
-	r.slot_flow[slot] = mode == ESP_MODE_TUNNEL ? rtr_flow_tunnel : rtr_flow_transport;
-	if (slot >= r.n_slots)
-		r.n_slots = slot + 1;
-	assert_int_equal(esp_sa_table_add(r.sa_tbl, pr.in), 0);
 	return pr;
 }
 
 static void
 free_pair(struct pair *pr)
 {
-	esp_sa_table_del(r.sa_tbl, pr->in->params.spi);
-	r.slot_sa[pr->in->slot] = NULL;
-	esp_sa_free(pr->in);
+	uint32_t slot = pr->in->slot;
+
+	assert_int_equal(rtr_sa_del(&r, slot), 0);
+	assert_null(rtr_sa_query(&r, slot));
+	assert_null(esp_sa_table_lookup(r.sa_tbl, rte_cpu_to_be_32(0x1000 + slot)));
+	assert_int_equal(rtr_sa_del(&r, slot), -ENOENT);
+	assert_int_equal(rtr_sa_reclaim(&r), 1); /* no worker registered: at once */
 	esp_sa_free(pr->out);
 }
 
@@ -403,7 +408,10 @@ main(int argc, char **argv)
 	if (esp_lcore_init(&lc) < 0 || esp_lcore_init(&w.esp) < 0)
 		return 1;
 	r.cfg = &cfg;
-	r.sa_tbl = esp_sa_table_create(64);
+	r.qsbr = rte_zmalloc(NULL, rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE), RTE_CACHE_LINE_SIZE);
+	if (r.qsbr == NULL || rte_rcu_qsbr_init(r.qsbr, RTE_MAX_LCORE) < 0 ||
+	    rtr_sa_init(&r, 64, r.qsbr) < 0)
+		return 1;
 
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flows),
