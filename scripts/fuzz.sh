@@ -11,9 +11,10 @@ if [ ! -f build-fuzz/build.ninja ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz tests/fuzz/fuzz_esp_inbound tests/fuzz/fuzz_cfg tests/fuzz/fuzz_gre_decap \
-	tests/fuzz/fuzz_classify >/dev/null
+	tests/fuzz/fuzz_classify tests/fuzz/fuzz_dist >/dev/null
 
-mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg build-fuzz/corpus/gre build-fuzz/corpus/classify
+mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg build-fuzz/corpus/gre build-fuzz/corpus/classify \
+	build-fuzz/corpus/dist
 cp conf/*.json build-fuzz/corpus/cfg/
 # ESP seeds: scapy-made packets (outer + ESP) of every AEAD x mode x encapsulation x family, each with
 # a leading 0 byte (= "as on the wire"), and their payloads with a leading odd byte (= "seal this")
@@ -30,13 +31,52 @@ with open("build-fuzz/scapy_vectors.json", encoding="utf-8") as f:
 PY
 # GRE and classify seeds: scapy-made trusted-link frames and the classifier's test frames
 /usr/bin/python3 tests/unit/rtr_frames.py seeds build-fuzz/corpus/classify build-fuzz/corpus/gre
+# Control-channel seeds: one message of every type, encoded here with struct.pack from the wire
+# format in controlplane/dist/dist_msg.c (a second encoder, not the C one)
+/usr/bin/python3 - <<'PY'
+import os, struct
+d = "build-fuzz/corpus/dist"
+def msg(t, body):
+    return struct.pack(">BBHI", 1, t, 0, len(body)) + body
+def addr(fam, b):
+    return struct.pack(">B", fam) + b.ljust(16, b"\0")
+def sa(aead, keylen, v6, n_ts):
+    a = (lambda i: addr(6, b"\x20\x01\x0d\xb8" + bytes(11) + bytes([i]))) if v6 else \
+        (lambda i: addr(4, bytes([10, 0, 0, i])))
+    body = struct.pack(">IQIBBBBI", 3, 9, 0xc0ffee01, v6, aead, v6, v6, 1024) + a(1) + a(2)
+    body += struct.pack(">BHHBB", v6, 4500, 4500, n_ts, n_ts)
+    body += b"".join(a(i) + a(i + 100) + struct.pack(">BHH", 6, 1, 65535) for i in range(2 * n_ts))
+    body += struct.pack(">QQQQII", 1 << 30, 1 << 31, 0, 0, 3000, 3600)
+    return msg(4, body + struct.pack(">H", keylen) + bytes(range(keylen)))
+seeds = {
+    "hello": msg(1, struct.pack(">HI", 7, 1)),
+    "snapshot_begin": msg(2, struct.pack(">IQ", 2, 9)),
+    "snapshot_end": msg(3, struct.pack(">Q", 9)),
+    "sa_add_v4_aes128": sa(0, 20, 0, 0),
+    "sa_add_v6_aes256_ts4": sa(1, 36, 1, 4),
+    "sa_add_v4_chacha_ts1": sa(2, 36, 0, 1),
+    "sa_del": msg(5, struct.pack(">IQ", 3, 10)),
+    "rekey": msg(6, struct.pack(">IIQ", 3, 4, 11)),
+    "lifesize": msg(7, struct.pack(">IQQQ", 4, 1 << 40, 1 << 20, 60000)),
+    "conn_end_v4": msg(8, struct.pack(">IBBHH", 4, 4, 6, 40000, 443)
+                       + bytes([10, 0, 0, 1] + [0] * 12) + bytes([10, 0, 0, 2] + [0] * 12)),
+    "conn_end_v6": msg(8, struct.pack(">IBBHH", 4, 6, 6, 40000, 443)
+                       + bytes(range(16)) + bytes(range(16, 32))),
+    "heartbeat": msg(9, struct.pack(">QQ", 1, 123456)),
+    "target_state": msg(10, struct.pack(">HHB", 7, 100, 1)),
+}
+for name, b in seeds.items():
+    with open(os.path.join(d, name), "wb") as out:
+        out.write(b)
+PY
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for t in esp_inbound cfg gre_decap classify; do
+for t in esp_inbound cfg gre_decap classify dist; do
 	corpus=build-fuzz/corpus/esp max_len=1500
 	[ "$t" = cfg ] && corpus=build-fuzz/corpus/cfg max_len=16384
 	[ "$t" = gre_decap ] && corpus=build-fuzz/corpus/gre max_len=1600
 	[ "$t" = classify ] && corpus=build-fuzz/corpus/classify max_len=1600
+	[ "$t" = dist ] && corpus=build-fuzz/corpus/dist max_len=4096
 	echo "=== fuzz_$t for ${secs}s"
 	if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=$max_len \
 		-print_final_stats=1 "$corpus" >build-fuzz/fuzz_$t.log 2>&1; then
