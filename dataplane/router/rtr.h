@@ -159,6 +159,7 @@ struct rtr_main {
 	struct rtr_stats st;
 	struct rtr_neigh neigh[RTR_NEIGH_MAX];
 	uint64_t ike_punted;
+	uint64_t flushed; /* connections dropped with a target that went down */
 	uint64_t last_health_tsc;
 	struct dp_idle idle;
 	struct rtr_dct_list dct_list;

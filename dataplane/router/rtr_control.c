@@ -5,7 +5,8 @@
  *                                -> replies from targets without an uplink: Ethernet to the peer's
  *                                   learned MAC -> worker 0 -> uplink
  *   IKE punts (counted and released until the IKE engine exists), peer MACs learned by workers,
- *   connection aging, target health from link state.
+ *   connection aging, target health from link state (a target whose link goes down is marked
+ *   unhealthy within HEALTH_PERIOD_MS and its connections are flushed).
  */
 #include <string.h>
 
@@ -149,8 +150,16 @@ check_health(struct rtr *r, uint64_t now)
 	if (now - r->main.last_health_tsc < rte_get_tsc_hz() / 1000 * HEALTH_PERIOD_MS)
 		return;
 	r->main.last_health_tsc = now;
-	for (uint16_t t = 0; t < r->n_targets; t++)
-		dct_targets_set_health(&r->targets, t, dp_port_link_up(&r->link[t]));
+	for (uint16_t t = 0; t < r->n_targets; t++) {
+		bool was = atomic_load(&r->targets.healthy) >> t & 1;
+		bool up = dp_port_link_up(&r->link[t]);
+
+		dct_targets_set_health(&r->targets, t, up);
+		/* a target that went away loses its connections: their packets would go nowhere,
+		 * and new SYNs of the same flows must find a live target */
+		if (was && !up)
+			r->main.flushed += dct_remove_target(r->dct, t);
+	}
 }
 
 static void

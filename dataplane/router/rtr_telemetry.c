@@ -100,6 +100,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "nd_replies", s.cls.replies[RTR_CLS_REPLY_NA]);
 	rte_tel_data_add_dict_u64(d, "to_target", s.st.to_target);
 	rte_tel_data_add_dict_u64(d, "new_flows", s.st.new_flows);
+	rte_tel_data_add_dict_u64(d, "flows_flushed", tel_r->main.flushed);
 	rte_tel_data_add_dict_u64(d, "filtered_at_router", s.st.filtered);
 	rte_tel_data_add_dict_u64(d, "dct_hits", s.dct.hits);
 	rte_tel_data_add_dict_u64(d, "dct_misses", s.dct.misses);

@@ -14,7 +14,8 @@
 # one inbound and one outbound SA each, TCP port 5001..5012); esp_client.py runs the scenarios
 # (handshake + data per SA, 40 flows and the weighted split, replay, unknown SPI, bad ICV, plain
 # TCP, the format and sequence numbers of every ESP reply) and appends one row per scenario to the
-# summary. Everything created here (namespaces, veth, work dir, DPDK runtime dirs, processes) is
+# summary; the driver itself adds rows for direct return, failover (kill -9 and restart of t1) and
+# telemetry. Everything created here (namespaces, veth, work dir, DPDK runtime dirs, processes) is
 # removed by the EXIT trap on every path; a failure prints the processes' logs, their telemetry
 # and the namespaces' addresses, routes and neighbours.
 # To test this test without the C binaries: mock_dataplane.py make-build DIR --cfg-check PATH makes
@@ -432,6 +433,63 @@ if [ "${t2_up:-0}" -gt 0 ] && [ "${t1_up:-0}" -eq 0 ]; then
 else
 	row direct-return FAIL "t2 to_uplink ${t2_up:-?}, t1 to_uplink ${t1_up:-?}"
 	status=1
+fi
+
+# -- failover: kill -9 t1; within 1 s it is unhealthy and its connections are flushed, new
+# connections (kernel TCP to :8080) all go to t2; t1 restarted takes new connections again --------
+targets_field() { # FIELD INDEX: /dvipsec/targets column FIELD, row INDEX
+	"$PY" "$HERE/telemetry.py" dump "${PFX}r" /dvipsec/targets 2>/dev/null |
+		"$PY" -c 'import json,sys; l=sys.stdin.read().split(" ",1)[1]; print(json.loads(l)[sys.argv[1]][int(sys.argv[2])])' "$1" "$2"
+}
+plain_conns() { # N: the answering target of each of N new kernel TCP connections
+	ip netns exec "$NS_CLIENT" "$PY" -c '
+import socket, sys
+for i in range(int(sys.argv[1])):
+    s = socket.create_connection((sys.argv[2], 8080), timeout=3)
+    s.sendall(b"failover %d\n" % i)
+    print(s.recv(200).decode().split()[0])
+    s.close()' "$1" "$DVIPA" 2>&1
+}
+fo=PASS
+fo_info=""
+if [ "$status" -eq 0 ]; then
+	kill -KILL "${PID[t1]}"
+	wait "${PID[t1]}" 2>/dev/null
+	t0=$(date +%s%N)
+	ms=-1
+	for ((i = 0; i < 30; i++)); do
+		if [ "$(targets_field healthy 0)" = 0 ]; then
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			break
+		fi
+		sleep 0.05
+	done
+	flows_t1=$(targets_field flows 0)
+	answers=$(plain_conns 6 | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+	if [ "$ms" -lt 0 ] || [ "$ms" -gt 1000 ] || [ "$flows_t1" != 0 ] ||
+		[ "$answers" != " 6 t2," ]; then
+		fo=FAIL
+	fi
+	fo_info="t1 killed: unhealthy after ${ms} ms, its flows ${flows_t1}, 6 new connections:${answers%,}"
+	# t1 comes back: a new process, a new TAP in its namespace
+	start t1 ip netns exec "${NS_TARGETS[0]}" "$TARGET_BIN" --config "$WORK/target1.json" \
+		"${TARGET_ARGS[@]}"
+	wait_ready t1
+	run ip -n "${NS_TARGETS[0]}" link set "${TAPS[0]}" up
+	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_HOST" dev "${TAPS[0]}"
+	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_INNER_NET" dev "${TAPS[0]}"
+	for ((i = 0; i < 30; i++)); do
+		[ "$(targets_field healthy 0)" = 1 ] && break
+		sleep 0.1
+	done
+	answers=$(plain_conns 8 | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+	case "$answers" in
+	*t1*t2* | *t2*t1*) ;;
+	*) fo=FAIL ;;
+	esac
+	fo_info="$fo_info; restarted, 8 new connections:${answers%,}"
+	row failover "$fo" "$fo_info"
+	[ "$fo" = PASS ] || status=1
 fi
 
 # -- telemetry through DPDK's own client: every command answers JSON, and no key appears ---------
