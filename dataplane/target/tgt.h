@@ -26,6 +26,7 @@
 
 #define TGT_MAX_SLOTS CFG_MAX_STATIC_SAS
 #define TGT_FB_OPEN   8 /* SA blocks being filled at once */
+#define TGT_SEQ_BLOCK 8 /* outbound sequence numbers taken from the CF at once, per SA */
 
 #define TGT_DROP_REASONS(X)                                                                        \
 	X(UNKNOWN_SLOT, "unknown_slot", "the link key names an SA slot this target does not have") \

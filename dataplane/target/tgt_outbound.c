@@ -112,16 +112,18 @@ to_router(struct tgt *t, struct rte_mbuf **pkts, const uint32_t *keys, uint16_t 
 }
 
 /*
- * Sequence numbers for a burst: one block per SA from the coupling facility (one contended atomic
- * per SA and burst instead of per packet: 39 ns with two targets on one SA here), handed out in
- * packet order. A packet whose SA has run out is dropped. Returns the packets kept, in order.
+ * Sequence numbers for a burst: blocks of at most TGT_SEQ_BLOCK per SA from the coupling facility
+ * (a contended atomic costs 39 ns with two targets on one SA here), handed out in packet order. The
+ * cap bounds how far another target's numbers can overtake ours on the wire (the peer's replay
+ * window, 32 for strongSwan, must cover it: see tests/bench/cf_bench.c for the measured reorder
+ * depth). A packet whose SA has run out is dropped. Returns the packets kept, in order.
  */
 static uint16_t
 number(struct tgt *t, struct rte_mbuf **pkts, struct esp_sa **sas, uint64_t *seqs, uint16_t n)
 {
 	struct esp_sa *sa_of[DP_BURST];
 	uint64_t next[DP_BURST];
-	uint16_t want[DP_BURST] = { 0 };
+	uint16_t want[DP_BURST] = { 0 }, left[DP_BURST];
 	uint16_t n_sa = 0, kept = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
@@ -134,12 +136,18 @@ number(struct tgt *t, struct rte_mbuf **pkts, struct esp_sa **sas, uint64_t *seq
 		want[k]++;
 	}
 	for (uint16_t k = 0; k < n_sa; k++)
-		next[k] = cf_seq_take(t->cf, sa_of[k]->slot, want[k], sa_of[k]->params.esn);
+		left[k] = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		uint16_t k = 0;
 
 		while (sa_of[k] != sas[i])
 			k++;
+		if (left[k] == 0) { /* the next block, at most TGT_SEQ_BLOCK */
+			left[k] = RTE_MIN(want[k], (uint16_t)TGT_SEQ_BLOCK);
+			want[k] -= left[k];
+			next[k] = cf_seq_take(t->cf, sa_of[k]->slot, left[k], sa_of[k]->params.esn);
+		}
+		left[k]--;
 		if (next[k] == 0) {
 			drop(t, pkts[i], TGT_DROP_SEQ_EXHAUSTED);
 			continue;
