@@ -19,6 +19,7 @@
 
 #include "cfg.h"
 #include "dct.h"
+#include "dist_conn.h"
 #include "dp_port.h"
 #include "esp.h"
 #include "gre.h"
@@ -152,6 +153,23 @@ struct rtr_dct_list {
 	struct rtr_dct_row rows[RTR_DCT_LIST_MAX];
 };
 
+/* The control channel to one target (rtr_ctl.c). */
+struct rtr_ctl {
+	int listen_fd;
+	struct dist_conn conn;
+	struct dist_conn
+		pending;  /* a new connection while conn is joined: swapped in on its HELLO */
+	bool joined;	  /* its HELLO opened on the current connection */
+	bool ever_joined; /* from then on its heartbeat decides its health */
+	uint64_t last_rx_tsc;
+	uint64_t last_tx_tsc;
+	uint64_t hb_seq;
+	uint64_t msgs;
+	uint64_t joins;
+	uint64_t auth_failures; /* connections with another control key */
+	uint64_t wrong_id;	/* a HELLO naming another target */
+};
+
 /* The main lcore's own state. */
 struct rtr_main {
 	struct esp_lcore esp;
@@ -161,6 +179,7 @@ struct rtr_main {
 	uint64_t ike_punted;
 	uint64_t flushed; /* connections dropped with a target that went down */
 	uint64_t last_health_tsc;
+	uint64_t last_ctl_tsc;
 	struct dp_idle idle;
 	struct rtr_dct_list dct_list;
 };
@@ -188,6 +207,7 @@ struct rtr {
 	uint8_t n_workers;
 	struct rtr_worker *workers; /* n_workers, rte_zmalloc'd */
 	struct rtr_classify_ctx cls_ctx;
+	struct rtr_ctl ctl[CFG_MAX_TARGETS];
 	struct rtr_main main;
 };
 
@@ -232,6 +252,12 @@ uint32_t rtr_control_poll(struct rtr *r, uint64_t now);
 /* rtr_replay.c: a target's feedback message into the SAs' authenticated windows; returns the
  * numbers newly learned. Malformed messages and unknown slots are counted in st. */
 uint32_t rtr_feedback_apply(struct rtr *r, struct rtr_stats *st, const uint8_t *msg, uint32_t len);
+/* rtr_ctl.c: control channels to the targets (main lcore) */
+int rtr_ctl_open(struct rtr *r);
+void rtr_ctl_close(struct rtr *r);
+void rtr_ctl_poll(struct rtr *r, uint64_t now);
+/* false once a target that joined has missed its heartbeat for a second */
+bool rtr_ctl_alive(const struct rtr *r, uint16_t t, uint64_t now);
 /* rtr_telemetry.c */
 int rtr_telemetry_register(struct rtr *r);
 

@@ -5,8 +5,9 @@
  *                                -> replies from targets without an uplink: Ethernet to the peer's
  *                                   learned MAC -> worker 0 -> uplink
  *   IKE punts (counted and released until the IKE engine exists), peer MACs learned by workers,
- *   connection aging, target health from link state (a target whose link goes down is marked
- *   unhealthy within HEALTH_PERIOD_MS and its connections are flushed).
+ *   connection aging, the control channels (rtr_ctl.c), target health from link state and
+ *   heartbeats (a target whose link goes down or whose heartbeat stops is marked unhealthy within
+ *   HEALTH_PERIOD_MS of noticing, and its connections are flushed).
  */
 #include <string.h>
 
@@ -152,7 +153,7 @@ check_health(struct rtr *r, uint64_t now)
 	r->main.last_health_tsc = now;
 	for (uint16_t t = 0; t < r->n_targets; t++) {
 		bool was = atomic_load(&r->targets.healthy) >> t & 1;
-		bool up = dp_port_link_up(&r->link[t]);
+		bool up = dp_port_link_up(&r->link[t]) && rtr_ctl_alive(r, t, now);
 
 		dct_targets_set_health(&r->targets, t, up);
 		/* a target that went away loses its connections: their packets would go nowhere,
@@ -209,6 +210,10 @@ rtr_control_poll(struct rtr *r, uint64_t now)
 
 	dct_age(r->dct, now, AGE_BUDGET);
 	rtr_sa_reclaim(r);
+	if (now - r->main.last_ctl_tsc >= rte_get_tsc_hz() / 1000) { /* sockets: once a ms */
+		r->main.last_ctl_tsc = now;
+		rtr_ctl_poll(r, now);
+	}
 	answer_dct_list(r);
 	check_health(r, now);
 	return work;

@@ -138,6 +138,9 @@ setup(struct rtr *r)
 	if (r->ike_ring == NULL || r->learn_ring == NULL || r->ret_ring == NULL)
 		return -ENOMEM;
 
+	rc = rtr_ctl_open(r);
+	if (rc < 0)
+		return rc;
 	r->cls_ctx.dvipas = c->dvipa;
 	r->cls_ctx.n_dvipas = c->n_dvipa;
 	r->cls_ctx.port_mac = r->uplink.mac;
@@ -268,6 +271,7 @@ main(int argc, char **argv)
 		dp_idle_account(&r.main.idle, rtr_control_poll(&r, rte_rdtsc()));
 
 	rte_eal_mp_wait_lcore();
+	rtr_ctl_close(&r);
 	dp_port_close(&r.uplink);
 	for (uint8_t t = 0; t < r.n_targets; t++)
 		dp_port_close(&r.link[t]); /* a memif server removes its socket file */

@@ -215,11 +215,12 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	enum { ID, NAME, WEIGHT, HEALTHY, LINK, PACKETS, FLOWS, NCOL };
-	static const char *const names[NCOL] = { "id",	    "name",    "weight", "healthy",
-						 "link_up", "packets", "flows" };
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT,
-						   COL_INT, COL_U64, COL_U64 };
+	enum { ID, NAME, WEIGHT, HEALTHY, LINK, PACKETS, FLOWS, JOINED, JOINS, AUTHFAIL, NCOL };
+	static const char *const names[NCOL] = { "id",	    "name",	    "weight", "healthy",
+						 "link_up", "packets",	    "flows",  "joined",
+						 "joins",   "auth_failures" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT, COL_INT,
+						   COL_U64, COL_U64, COL_INT, COL_U64, COL_U64 };
 	struct rte_tel_data *col[NCOL];
 	struct sums s;
 
@@ -240,6 +241,9 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_int(col[LINK], dp_port_link_up(&tel_r->link[t]));
 		rte_tel_data_add_array_u64(col[PACKETS], s.st.target_pkts[t]);
 		rte_tel_data_add_array_u64(col[FLOWS], dct_count_target(tel_r->dct, t));
+		rte_tel_data_add_array_int(col[JOINED], tel_r->ctl[t].joined);
+		rte_tel_data_add_array_u64(col[JOINS], tel_r->ctl[t].joins);
+		rte_tel_data_add_array_u64(col[AUTHFAIL], tel_r->ctl[t].auth_failures);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)

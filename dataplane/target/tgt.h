@@ -19,6 +19,7 @@
 #include "cf.h"
 #include "cfg.h"
 #include "dp_feedback.h"
+#include "dist_conn.h"
 #include "dp_port.h"
 #include "esp.h"
 #include "gre.h"
@@ -93,6 +94,20 @@ struct tgt_neigh {
 
 #define TGT_NEIGH_MAX 256
 
+/* The control channel to the router (tgt_ctl.c). */
+struct tgt_ctl {
+	struct dist_conn conn;
+	bool hello_sent;
+	uint64_t last_try_tsc;
+	uint64_t last_tx_tsc;
+	uint64_t last_poll_tsc;
+	uint64_t hb_seq;
+	uint64_t connects;
+	uint64_t msgs;
+	uint64_t heartbeats_rx;
+	uint64_t auth_failures; /* the router has another control key */
+};
+
 struct tgt {
 	struct cfg_target *cfg;
 	struct rte_mempool *pool;
@@ -112,6 +127,7 @@ struct tgt {
 	struct cf *cf;
 	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
 	struct tgt_feedback fb;
+	struct tgt_ctl ctl;
 	struct tgt_stats st;
 	struct dp_idle idle;
 	uint16_t lcore;
@@ -129,6 +145,9 @@ uint32_t tgt_outbound_poll(struct tgt *t, uint64_t now);
 bool tgt_uplink_send(struct tgt *t, struct rte_mbuf *m, uint64_t now);
 /* Learns peers' MACs from ARP on the uplink; returns frames received. */
 uint32_t tgt_uplink_poll(struct tgt *t);
+/* tgt_ctl.c: the control channel, polled once a millisecond. */
+void tgt_ctl_poll(struct tgt *t, uint64_t now);
+void tgt_ctl_close(struct tgt *t);
 /* tgt_feedback.c */
 void tgt_feedback_record(struct tgt *t, uint32_t slot, uint64_t seq);
 void tgt_feedback_flush(struct tgt *t, uint64_t now);

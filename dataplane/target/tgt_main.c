@@ -94,6 +94,7 @@ setup(struct tgt *t, const char *cf_name)
 			return rc;
 	}
 	t->tap_peer_mac = t->tap.mac; /* until the kernel sends its first frame */
+	dist_conn_init(&t->ctl.conn);
 	rc = esp_lcore_init(&t->esp);
 	if (rc < 0)
 		return rc;
@@ -132,6 +133,11 @@ poll_loop(void *arg)
 		if (t->cfg->has_uplink)
 			work += tgt_uplink_poll(t);
 		tgt_feedback_flush(t, now);
+		if (now - t->ctl.last_poll_tsc >=
+		    rte_get_tsc_hz() / 1000) { /* sockets: once a ms */
+			t->ctl.last_poll_tsc = now;
+			tgt_ctl_poll(t, now);
+		}
 		rte_rcu_qsbr_quiescent(t->qsbr, id);
 		if (work == 0) { /* a sleeping lcore must not hold up grace periods */
 			rte_rcu_qsbr_thread_offline(t->qsbr, id);
@@ -252,6 +258,7 @@ main(int argc, char **argv)
 	} else {
 		poll_loop(&t);
 	}
+	tgt_ctl_close(&t);
 	dp_port_close(&t.link);
 	dp_port_close(&t.tap);
 	if (t.cfg->has_uplink)

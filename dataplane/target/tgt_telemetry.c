@@ -50,6 +50,10 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "to_uplink", s->to_uplink);
 	rte_tel_data_add_dict_u64(d, "arp_requests", s->arp_requests);
 	rte_tel_data_add_dict_u64(d, "feedback_msgs", s->feedback_msgs);
+	rte_tel_data_add_dict_int(d, "control_joined", tel_t->ctl.hello_sent);
+	rte_tel_data_add_dict_u64(d, "control_connects", tel_t->ctl.connects);
+	rte_tel_data_add_dict_u64(d, "control_heartbeats_rx", tel_t->ctl.heartbeats_rx);
+	rte_tel_data_add_dict_u64(d, "control_auth_failures", tel_t->ctl.auth_failures);
 	rte_tel_data_add_dict_u64(d, "feedback_records", s->feedback_records);
 	rte_tel_data_add_dict_u64(d, "esp_in_bytes", tel_t->esp.stats.in_bytes);
 	rte_tel_data_add_dict_u64(d, "esp_out_bytes", tel_t->esp.stats.out_bytes);

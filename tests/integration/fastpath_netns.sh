@@ -435,12 +435,43 @@ else
 	status=1
 fi
 
-# -- failover: kill -9 t1; within 1 s it is unhealthy and its connections are flushed, new
-# connections (kernel TCP to :8080) all go to t2; t1 restarted takes new connections again --------
 targets_field() { # FIELD INDEX: /dvipsec/targets column FIELD, row INDEX
 	"$PY" "$HERE/telemetry.py" dump "${PFX}r" /dvipsec/targets 2>/dev/null |
 		"$PY" -c 'import json,sys; l=sys.stdin.read().split(" ",1)[1]; print(json.loads(l)[sys.argv[1]][int(sys.argv[2])])' "$1" "$2"
 }
+# -- control channels: both targets joined with the right key; a peer with another key is refused,
+# counted, and does not disturb the joined target ----------------------------------------------
+ctl=PASS
+joined="$(targets_field joined 0),$(targets_field joined 1)"
+[ "$joined" = "1,1" ] || ctl=FAIL
+t2_ctl=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["targets"][1]["router_control"])' "$WORK/router.json" 2>/dev/null ||
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["router_control"])' "$WORK/target2.json")
+rogue=$("$PY" - "${t2_ctl#unix:}" <<'PYROGUE'
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+# a well-formed hello (magic, version 1, role target) whose MAC is made without the control key
+s.sendall(struct.pack("!I", 104) + b"DVC1" + bytes([1, 2, 0, 0]) + os.urandom(96))
+s.settimeout(2)
+try:
+    data = s.recv(4096)
+    time.sleep(0.3)
+    print("router sent %d bytes (its hello) and then %s" % (len(data), "closed" if not s.recv(4096) else "more"))
+except Exception as e:
+    print("error %s" % e)
+PYROGUE
+)
+sleep 0.3
+auth_fail=$(targets_field auth_failures 1)
+joined2="$(targets_field joined 1),$(targets_field healthy 1)"
+if [ "$auth_fail" != 1 ] || [ "$joined2" != "1,1" ]; then
+	ctl=FAIL
+fi
+row control "$ctl" "targets joined ${joined}; wrong-key peer on t2's socket: auth_failures ${auth_fail}, t2 joined,healthy ${joined2} ($rogue)"
+[ "$ctl" = PASS ] || status=1
+
+# -- failover: kill -9 t1; within 1 s it is unhealthy and its connections are flushed, new
+# connections (kernel TCP to :8080) all go to t2; t1 restarted takes new connections again --------
 plain_conns() { # N: the answering target of each of N new kernel TCP connections
 	ip netns exec "$NS_CLIENT" "$PY" -c '
 import socket, sys
@@ -479,15 +510,16 @@ if [ "$status" -eq 0 ]; then
 	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_HOST" dev "${TAPS[0]}"
 	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_INNER_NET" dev "${TAPS[0]}"
 	for ((i = 0; i < 30; i++)); do
-		[ "$(targets_field healthy 0)" = 1 ] && break
+		[ "$(targets_field healthy 0)" = 1 ] && [ "$(targets_field joined 0)" = 1 ] && break
 		sleep 0.1
 	done
+	[ "$(targets_field joins 0)" = 2 ] || fo=FAIL
 	answers=$(plain_conns 8 | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 	case "$answers" in
 	*t1*t2* | *t2*t1*) ;;
 	*) fo=FAIL ;;
 	esac
-	fo_info="$fo_info; restarted, 8 new connections:${answers%,}"
+	fo_info="$fo_info; restarted, rejoined (joins $(targets_field joins 0)), 8 new connections:${answers%,}"
 	row failover "$fo" "$fo_info"
 	[ "$fo" = PASS ] || status=1
 fi
