@@ -13,6 +13,9 @@
 int
 rtr_sa_init(struct rtr *r, uint32_t n_slots, struct rte_rcu_qsbr *qsbr)
 {
+	/* the router's generations start above any a target gives its own static SAs (1), so an
+	 * SA the router distributes always replaces a static one */
+	r->sa_generation = UINT64_C(1) << 32;
 	r->sa_tbl = esp_sa_table_create(2 * n_slots + 16);
 	r->slots = shc_create(n_slots, qsbr, esp_sa_free);
 	return r->sa_tbl != NULL && r->slots != NULL ? 0 : -ENOMEM;

@@ -122,8 +122,6 @@ struct tgt {
 	struct shc *shc;  /* SAs by slot: lock-free reads, RCU reclaim (shadowcache/shc.h) */
 	struct rte_rcu_qsbr *qsbr; /* the polling lcore reports quiescent states once a loop */
 	uint32_t n_slots;	   /* slots in use (telemetry walks them) */
-	struct esp_sa *out_sa[TGT_MAX_SLOTS]; /* outbound SAs, searched by selectors */
-	uint32_t n_out_sa;
 	struct cf *cf;
 	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
 	struct tgt_feedback fb;

@@ -64,8 +64,6 @@ install_sas(struct tgt *t)
 			return rc;
 		}
 		t->n_slots = i + 1;
-		if (sa->params.dir == ESP_DIR_OUTBOUND)
-			t->out_sa[t->n_out_sa++] = sa;
 	}
 	return 0;
 }

@@ -92,9 +92,14 @@ to_ip(struct rte_mbuf *m)
 static struct esp_sa *
 find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 {
-	for (uint32_t i = 0; i < t->n_out_sa; i++)
-		if (esp_selectors_match_out(&t->out_sa[i]->params, ip, len))
-			return t->out_sa[i];
+	/* through the shadow cache, so a replaced SA is never used after its grace period */
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		struct esp_sa *sa = shc_lookup(t->shc, i);
+
+		if (sa != NULL && sa->params.dir == ESP_DIR_OUTBOUND &&
+		    esp_selectors_match_out(&sa->params, ip, len))
+			return sa;
+	}
 	return NULL;
 }
 
