@@ -465,8 +465,11 @@ classify_ipv4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, uint32_t l
 
 	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
+	/* a constant length for the common header lets the compiler unroll the sum */
 	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, ihl) != 0xffff))
+	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	     (ihl == IPV4_MIN_LEN ? rte_raw_cksum(ip, IPV4_MIN_LEN) : rte_raw_cksum(ip, ihl)) !=
+		     0xffff))
 		return drop(v, RTR_CLS_DROP_BAD_IP_CHECKSUM);
 
 	uint32_t src;
