@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Opening ports from devargs, and the idle back-off of polling loops. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -117,4 +119,18 @@ dp_idle_account(struct dp_idle *idle, uint32_t work)
 	if (idle->sleep_us == 0 || ++idle->empty < DP_IDLE_POLLS)
 		return;
 	usleep(idle->sleep_us);
+}
+
+int
+dp_parse_uint(const char *option, const char *text, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "%s: expected %u..%u, got %s\n", option, lo, hi, text);
+		return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }

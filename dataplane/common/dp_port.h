@@ -46,6 +46,10 @@ struct dp_idle {
 
 void dp_idle_account(struct dp_idle *idle, uint32_t work);
 
+/* A command-line number in lo..hi; prints "OPTION: expected lo..hi, got TEXT" and returns -EINVAL
+ * otherwise. */
+int dp_parse_uint(const char *option, const char *text, uint32_t lo, uint32_t hi, uint32_t *out);
+
 /* Frees every mbuf of pkts[0..n). */
 static inline void
 dp_free(struct rte_mbuf **pkts, uint16_t n)

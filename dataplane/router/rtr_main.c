@@ -208,18 +208,10 @@ main(int argc, char **argv)
 		case 'c':
 			path = optarg;
 			break;
-		case 'i': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end != '\0' || v > 100000) {
-				fprintf(stderr, "--idle-sleep-us: expected 0..100000, got %s\n",
-					optarg);
+		case 'i':
+			if (dp_parse_uint("--idle-sleep-us", optarg, 0, 100000, &idle_us) < 0)
 				return 2;
-			}
-			idle_us = (uint32_t)v;
 			break;
-		}
 		default:
 			usage(argv[0]);
 			return opt == 'h' ? 0 : 2;

@@ -42,16 +42,6 @@ struct sums {
 };
 
 static void
-add_stats(struct rtr_stats *a, const struct rtr_stats *b)
-{
-	const uint64_t *src = (const uint64_t *)b;
-	uint64_t *dst = (uint64_t *)a;
-
-	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
-		dst[i] += src[i];
-}
-
-static void
 add_u64s(void *a, const void *b, size_t size)
 {
 	const uint64_t *src = b;
@@ -68,12 +58,12 @@ sum_all(const struct rtr *r, struct sums *s)
 	for (uint8_t i = 0; i < r->n_workers; i++) {
 		const struct rtr_worker *w = &r->workers[i];
 
-		add_stats(&s->st, &w->st);
+		add_u64s(&s->st, &w->st, sizeof(s->st));
 		add_u64s(&s->cls, &w->cls, sizeof(s->cls));
 		add_u64s(&s->gre, &w->gre, sizeof(s->gre));
 		add_u64s(&s->dct, &w->dct, sizeof(s->dct));
 	}
-	add_stats(&s->st, &r->main.st);
+	add_u64s(&s->st, &r->main.st, sizeof(s->st));
 	add_u64s(&s->gre, &r->main.gre, sizeof(s->gre));
 }
 

@@ -175,6 +175,8 @@ main(int argc, char **argv)
 	char err[512];
 	int opt;
 
+	uint32_t queues;
+
 	t.link_queues = 1;
 	while ((opt = getopt_long(argc, argv, "c:f:i:q:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -184,30 +186,16 @@ main(int argc, char **argv)
 		case 'f':
 			cf_name = optarg;
 			break;
-		case 'i': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end != '\0' || v > 100000) {
-				fprintf(stderr, "--idle-sleep-us: expected 0..100000, got %s\n",
-					optarg);
+		case 'i':
+			if (dp_parse_uint("--idle-sleep-us", optarg, 0, 100000, &t.idle.sleep_us) <
+			    0)
 				return 2;
-			}
-			t.idle.sleep_us = (uint32_t)v;
 			break;
-		}
-		case 'q': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 10);
-
-			if (*end != '\0' || v < 1 || v > CFG_MAX_WORKERS) {
-				fprintf(stderr, "--link-queues: expected 1..%d, got %s\n",
-					CFG_MAX_WORKERS, optarg);
+		case 'q':
+			if (dp_parse_uint("--link-queues", optarg, 1, CFG_MAX_WORKERS, &queues) < 0)
 				return 2;
-			}
-			t.link_queues = (uint16_t)v;
+			t.link_queues = (uint16_t)queues;
 			break;
-		}
 		default:
 			usage(argv[0]);
 			return opt == 'h' ? 0 : 2;
