@@ -222,10 +222,18 @@ answer_echo4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, struct verd
 	uint8_t *ip = f + ETH_LEN;
 	uint16_t opt_len = v->pi->l3_len - IPV4_MIN_LEN;
 	uint8_t *icmp = ip + v->pi->l3_len;
-	uint16_t old_word = load_be16(icmp);
+	uint32_t icmp_len = v->pi->ip_len - v->pi->l3_len;
 
+	/* a host drops a request whose checksum fails; the reply's is summed afresh, since the
+	 * incremental update (RFC 1624) yields 0x0000 instead of 0xffff for an all-zero message */
+	if (rte_raw_cksum(icmp, icmp_len) != 0xffff)
+		return drop(v, RTR_CLS_DROP_BAD_ICMP_CHECKSUM);
 	icmp[0] = ICMP_ECHO_REPLY;
-	cksum_replace16(icmp + 2, old_word, load_be16(icmp));
+	memset(icmp + 2, 0, 2);
+
+	uint16_t icmp_ck = (uint16_t)~rte_raw_cksum(icmp, icmp_len);
+
+	memcpy(icmp + 2, &icmp_ck, 2);
 	if (opt_len != 0) {
 		/* options of a request (record route, ...) are not ours to echo: drop them */
 		memmove(f + opt_len, f, ETH_LEN + IPV4_MIN_LEN);
@@ -264,6 +272,9 @@ answer_echo6(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, struct verd
 	uint16_t old_word = load_be16(icmp);
 	uint8_t t[16];
 
+	/* the pseudo header's next header (58) keeps the sum off zero: the update is exact */
+	if (icmpv6_sum(ip, icmp, v->pi->ip_len - IPV6_LEN) != 0xffff)
+		return drop(v, RTR_CLS_DROP_BAD_ICMP_CHECKSUM);
 	icmp[0] = ICMPV6_ECHO_REPLY;
 	cksum_replace16(icmp + 2, old_word, load_be16(icmp));
 	memcpy(t, ip + 8, 16);

@@ -29,29 +29,30 @@
 
 #define RTR_CLASSIFY_BURST_MAX 64
 
-#define RTR_CLS_DROPS(X)                                                                        \
-	X(MULTI_SEGMENT, "multi_segment", "chained mbuf; the router needs one segment")         \
-	X(TRUNCATED, "truncated", "frame shorter than its headers say")                         \
-	X(NOT_OUR_MAC, "not_our_mac", "unicast frame for another MAC address")                  \
-	X(UNSUPPORTED_ETHERTYPE, "unsupported_ethertype",                                       \
-	  "neither IPv4, IPv6 nor ARP (VLAN-tagged frames included: tags are not parsed)")      \
-	X(BAD_IP_HEADER, "bad_ip_header",                                                       \
-	  "IP version differs from the EtherType, or IHL/lengths bad")                          \
-	X(BAD_IP_CHECKSUM, "bad_ip_checksum", "IPv4 header checksum does not verify")           \
-	X(BAD_SRC_ADDR, "bad_src_addr", "source address multicast, broadcast or unspecified")   \
-	X(NOT_FOR_DVIPA, "not_for_dvipa", "destination (or ND target) is none of our DVIPAs")   \
-	X(FRAGMENT, "fragment", "IP fragment; reassembly is not done here")                     \
-	X(UNSUPPORTED_EXT, "unsupported_ext_header",                                            \
-	  "IPv6 extension header not walked, or any on ICMPv6 we would answer")                 \
-	X(BAD_UDP_LENGTH, "bad_udp_length", "UDP length field disagrees with the IP length")    \
-	X(NATT_KEEPALIVE, "natt_keepalive", "NAT-T keepalive (RFC 3948 2.3), nothing to do")    \
-	X(UDP_OTHER_PORT, "udp_other_port", "UDP to a port other than 500 and 4500")            \
-	X(ICMP_NOT_ECHO, "icmp_not_echo",                                                       \
-	  "ICMP/ICMPv6 other than echo request and neighbor solicit")                           \
-	X(BAD_ND, "bad_nd", "neighbor solicitation failing the RFC 4861 7.1.1 validity checks") \
-	X(ARP_NOT_REQUEST, "arp_not_request_for_dvipa",                                         \
-	  "ARP that is not an Ethernet/IPv4 request for a DVIPA")                               \
-	X(IP_PROTO_OTHER, "ip_proto_other", "IP protocol other than ESP, UDP, TCP, ICMP")       \
+#define RTR_CLS_DROPS(X)                                                                         \
+	X(MULTI_SEGMENT, "multi_segment", "chained mbuf; the router needs one segment")          \
+	X(TRUNCATED, "truncated", "frame shorter than its headers say")                          \
+	X(NOT_OUR_MAC, "not_our_mac", "unicast frame for another MAC address")                   \
+	X(UNSUPPORTED_ETHERTYPE, "unsupported_ethertype",                                        \
+	  "neither IPv4, IPv6 nor ARP (VLAN-tagged frames included: tags are not parsed)")       \
+	X(BAD_IP_HEADER, "bad_ip_header",                                                        \
+	  "IP version differs from the EtherType, or IHL/lengths bad")                           \
+	X(BAD_IP_CHECKSUM, "bad_ip_checksum", "IPv4 header checksum does not verify")            \
+	X(BAD_SRC_ADDR, "bad_src_addr", "source address multicast, broadcast or unspecified")    \
+	X(NOT_FOR_DVIPA, "not_for_dvipa", "destination (or ND target) is none of our DVIPAs")    \
+	X(FRAGMENT, "fragment", "IP fragment; reassembly is not done here")                      \
+	X(UNSUPPORTED_EXT, "unsupported_ext_header",                                             \
+	  "IPv6 extension header not walked, or any on ICMPv6 we would answer")                  \
+	X(BAD_UDP_LENGTH, "bad_udp_length", "UDP length field disagrees with the IP length")     \
+	X(NATT_KEEPALIVE, "natt_keepalive", "NAT-T keepalive (RFC 3948 2.3), nothing to do")     \
+	X(UDP_OTHER_PORT, "udp_other_port", "UDP to a port other than 500 and 4500")             \
+	X(ICMP_NOT_ECHO, "icmp_not_echo",                                                        \
+	  "ICMP/ICMPv6 other than echo request and neighbor solicit")                            \
+	X(BAD_ICMP_CHECKSUM, "bad_icmp_checksum", "echo request whose checksum does not verify") \
+	X(BAD_ND, "bad_nd", "neighbor solicitation failing the RFC 4861 7.1.1 validity checks")  \
+	X(ARP_NOT_REQUEST, "arp_not_request_for_dvipa",                                          \
+	  "ARP that is not an Ethernet/IPv4 request for a DVIPA")                                \
+	X(IP_PROTO_OTHER, "ip_proto_other", "IP protocol other than ESP, UDP, TCP, ICMP")        \
 	X(NO_ROOM_FOR_REPLY, "no_room_for_reply", "mbuf too small for the neighbor advertisement")
 
 enum rtr_cls_drop {

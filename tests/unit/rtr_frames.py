@@ -113,6 +113,12 @@ def classify_cases():
     for n in (0, 1, 7, 56, 1001):
         add("echo4_%d" % n, ip4() / ICMP(type=8, id=0x1234, seq=n) / Raw(bytes((i * 7 + n) & 0xff
             for i in range(n))), "reply", "echo4")
+    # all zero after the type: the RFC 1624 update would give 0x0000, scapy wants 0xffff
+    add("echo4_all_zero", ip4() / ICMP(type=8, id=0, seq=0), "reply", "echo4")
+    add("echo4_bad_checksum", ip4() / ICMP(type=8, id=1, seq=1, chksum=0x1234), "drop",
+        "bad_icmp_checksum")
+    add("echo6_bad_checksum", ip6() / ICMPv6EchoRequest(id=1, seq=1, cksum=0x1234), "drop",
+        "bad_icmp_checksum")
     add("echo4_ip_options", ip4(options=[IPOption_RR(routers=["0.0.0.0"] * 2)]) /
         ICMP(type=8, id=7, seq=1) / Raw(b"abc"), "reply", "echo4")
     for n in (0, 1, 33, 56, 999):
