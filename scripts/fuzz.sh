@@ -64,6 +64,8 @@ seeds = {
                        + bytes(range(16)) + bytes(range(16, 32))),
     "heartbeat": msg(9, struct.pack(">QQ", 1, 123456)),
     "target_state": msg(10, struct.pack(">HHB", 7, 100, 1)),
+    "sa_sync": msg(11, struct.pack(">Q", 1 << 32 | 5)),
+    "lifesize_limit": msg(12, struct.pack(">IQQ", 3, 1 << 32 | 5, 1 << 20)),
 }
 for name, b in seeds.items():
     with open(os.path.join(d, name), "wb") as out:

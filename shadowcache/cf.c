@@ -8,14 +8,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cf.h"
+
+struct cf_slot {
+	_Atomic uint64_t seq; /* last number handed out */
+	_Atomic uint64_t tag; /* the SA the numbers belong to (cf_sa_tag), 0 = none */
+};
 
 struct cf_shared {
 	uint32_t magic;
 	uint32_t version;
 	uint32_t n_slots;
 	uint32_t pad;
-	_Atomic uint64_t seq[]; /* last number handed out, per slot */
+	struct cf_slot slot[];
 };
 
 struct cf {
@@ -27,13 +34,15 @@ struct cf {
 struct cf *
 cf_open(const char *shm_name, uint32_t n_slots)
 {
-	size_t len = sizeof(struct cf_shared) + (size_t)n_slots * sizeof(uint64_t);
+	size_t len = sizeof(struct cf_shared) + (size_t)n_slots * sizeof(struct cf_slot);
 	struct cf *cf = calloc(1, sizeof(*cf));
 	struct stat st;
 	int fd;
 
 	if (cf == NULL)
 		return NULL;
+	if (sodium_init() < 0) /* cf_sa_tag hashes */
+		goto free_cf;
 	fd = shm_open(shm_name, O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
 		goto free_cf;
@@ -60,7 +69,7 @@ cf_open(const char *shm_name, uint32_t n_slots)
 		errno = EINVAL;
 		return NULL;
 	}
-	cf->n_slots = (uint32_t)((len - sizeof(struct cf_shared)) / sizeof(uint64_t));
+	cf->n_slots = (uint32_t)((len - sizeof(struct cf_shared)) / sizeof(struct cf_slot));
 	return cf;
 close_fd:
 	close(fd);
@@ -85,7 +94,8 @@ cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn)
 
 	if (slot >= cf->n_slots || n == 0)
 		return 0;
-	uint64_t last = atomic_fetch_add_explicit(&cf->shm->seq[slot], n, memory_order_relaxed);
+	uint64_t last =
+		atomic_fetch_add_explicit(&cf->shm->slot[slot].seq, n, memory_order_relaxed);
 
 	if (last > limit - n)
 		return 0; /* the numbers are burnt: nobody may use them again under this key */
@@ -97,8 +107,43 @@ cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last)
 {
 	if (slot >= cf->n_slots)
 		return -EINVAL;
-	atomic_store_explicit(&cf->shm->seq[slot], last, memory_order_relaxed);
+	atomic_store_explicit(&cf->shm->slot[slot].seq, last, memory_order_relaxed);
 	return 0;
+}
+
+uint64_t
+cf_sa_tag(uint32_t spi, const uint8_t *keymat, size_t keymat_len)
+{
+	uint8_t in[4] = { (uint8_t)(spi >> 24), (uint8_t)(spi >> 16), (uint8_t)(spi >> 8),
+			  (uint8_t)spi };
+	crypto_generichash_state st;
+	uint8_t out[8];
+	uint64_t tag = 0;
+
+	/* BLAKE2b of the SPI and the key: tells SAs apart, reveals nothing of the key */
+	crypto_generichash_init(&st, NULL, 0, sizeof(out));
+	crypto_generichash_update(&st, in, sizeof(in));
+	crypto_generichash_update(&st, keymat, keymat_len);
+	crypto_generichash_final(&st, out, sizeof(out));
+	sodium_memzero(&st, sizeof(st));
+	for (int i = 0; i < 8; i++)
+		tag = tag << 8 | out[i];
+	return tag ? tag : 1;
+}
+
+int
+cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag)
+{
+	if (slot >= cf->n_slots || tag == 0)
+		return -EINVAL;
+
+	struct cf_slot *s = &cf->shm->slot[slot];
+
+	if (atomic_load_explicit(&s->tag, memory_order_acquire) == tag)
+		return 0; /* the same keys: their numbers continue */
+	atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->tag, tag, memory_order_release);
+	return 1;
 }
 
 uint64_t
@@ -106,5 +151,5 @@ cf_seq_peek(const struct cf *cf, uint32_t slot)
 {
 	if (slot >= cf->n_slots)
 		return 0;
-	return atomic_load_explicit(&cf->shm->seq[slot], memory_order_relaxed);
+	return atomic_load_explicit(&cf->shm->slot[slot].seq, memory_order_relaxed);
 }

@@ -7,16 +7,19 @@
  * blocks interleave closely enough for the peer's replay window.
  *
  * The segment persists across restarts on purpose: a restarted target continues above the numbers
- * already used under the same keys. Clusters spanning hosts need a replicated store instead (issue
- * 4 / ARCHITECTURE.md section 9).
+ * already used under the same keys; each slot carries the tag of the SA its numbers belong to, so
+ * a new SA in a reused slot starts over and the same SA installed again does not (cf_seq_bind).
+ * Clusters spanning hosts need a replicated store instead (issue 4 / ARCHITECTURE.md section 9).
  */
 #ifndef DVIPSEC_CF_H
 #define DVIPSEC_CF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define CF_MAGIC   0x64766366u /* "dvcf" */
-#define CF_VERSION 1
+#define CF_MAGIC   0x64766366u	 /* "dvcf" */
+#define CF_VERSION 2		 /* 2: a tag per slot */
+#define CF_DEFAULT "/dvipsec-cf" /* the segment router and targets map unless told otherwise */
 
 struct cf;
 
@@ -32,6 +35,13 @@ uint64_t cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn);
 /* Starts slot over for a new SA: the next number handed out is last + 1. Only the SA's installer
  * calls it, before any target uses the slot. 0 or -EINVAL. */
 int cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last);
+/* Ties slot's numbers to one SA, named by its tag: if the slot already belongs to tag nothing
+ * changes (0: a restarted router or target re-installing the same keys continues above the numbers
+ * used, so no IV repeats under a key); else the slot starts over at 1 for the new SA (1). The SA's
+ * installer calls it before any target uses the slot. -EINVAL for a bad slot or tag 0. */
+int cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag);
+/* An SA's tag: 64 bits of BLAKE2b over its SPI and keying material (never 0). */
+uint64_t cf_sa_tag(uint32_t spi, const uint8_t *keymat, size_t keymat_len);
 /* The last number handed out for slot (0 = none), for telemetry. */
 uint64_t cf_seq_peek(const struct cf *cf, uint32_t slot);
 

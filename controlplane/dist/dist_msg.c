@@ -397,6 +397,16 @@ encode_body(struct writer *w, const struct dist_msg *m)
 		put_u16(w, m->target_state.weight);
 		put_u8(w, m->target_state.healthy);
 		return 0;
+	case DIST_MSG_SA_SYNC:
+		put_u64(w, m->sa_sync.generation);
+		return 0;
+	case DIST_MSG_LIFESIZE_LIMIT:
+		if (m->lifesize_limit.threshold == 0)
+			return -EINVAL;
+		put_u32(w, m->lifesize_limit.slot);
+		put_u64(w, m->lifesize_limit.generation);
+		put_u64(w, m->lifesize_limit.threshold);
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -461,6 +471,14 @@ decode_body(struct reader *r, struct dist_msg *m)
 		m->target_state.weight = get_u16(r);
 		m->target_state.healthy = get_bool(r);
 		return 0;
+	case DIST_MSG_SA_SYNC:
+		m->sa_sync.generation = get_u64(r);
+		return 0;
+	case DIST_MSG_LIFESIZE_LIMIT:
+		m->lifesize_limit.slot = get_u32(r);
+		m->lifesize_limit.generation = get_u64(r);
+		m->lifesize_limit.threshold = get_u64(r);
+		return m->lifesize_limit.threshold == 0 ? -EBADMSG : 0;
 	}
 	return -EPROTO;
 }

@@ -25,17 +25,19 @@
 #define DIST_MSG_MAX_LEN 1024
 
 /* type number, symbol, name */
-#define DIST_MSG_TYPES(X)                                                                     \
-	X(1, HELLO, "hello")		       /* target -> router, first sealed message */   \
-	X(2, SNAPSHOT_BEGIN, "snapshot_begin") /* router -> target: full SA table follows */  \
-	X(3, SNAPSHOT_END, "snapshot_end")                                                    \
-	X(4, SA_ADD, "sa_add")		    /* router -> target */                            \
-	X(5, SA_DEL, "sa_del")		    /* router -> target */                            \
-	X(6, REKEY, "rekey")		    /* router -> target, after the new SA's SA_ADD */ \
-	X(7, LIFESIZE, "lifesize")	    /* target -> router */                            \
-	X(8, CONN_END, "conn_end")	    /* target -> router: FIN/RST seen or idle */      \
-	X(9, HEARTBEAT, "heartbeat")	    /* both ways */                                   \
-	X(10, TARGET_STATE, "target_state") /* target -> router: weight and health */
+#define DIST_MSG_TYPES(X)                                                                         \
+	X(1, HELLO, "hello")		       /* target -> router, first sealed message */       \
+	X(2, SNAPSHOT_BEGIN, "snapshot_begin") /* router -> target: full SA table follows */      \
+	X(3, SNAPSHOT_END, "snapshot_end")                                                        \
+	X(4, SA_ADD, "sa_add")			/* router -> target */                            \
+	X(5, SA_DEL, "sa_del")			/* router -> target */                            \
+	X(6, REKEY, "rekey")			/* router -> target, after the new SA's SA_ADD */ \
+	X(7, LIFESIZE, "lifesize")		/* target -> router */                            \
+	X(8, CONN_END, "conn_end")		/* target -> router: FIN/RST seen or idle */      \
+	X(9, HEARTBEAT, "heartbeat")		/* both ways */                                   \
+	X(10, TARGET_STATE, "target_state")	/* target -> router: weight and health */         \
+	X(11, SA_SYNC, "sa_sync")		/* target -> router: SA changes applied up to */  \
+	X(12, LIFESIZE_LIMIT, "lifesize_limit") /* router -> target: report threshold */
 
 enum dist_msg_type {
 #define DIST_MSG_ENUM(num, sym, name) DIST_MSG_##sym = num,
@@ -84,6 +86,18 @@ struct dist_lifesize {
 };
 
 /* The flow as the connection table keys it (dct_key), ports in host order here. */
+/* The newest SA generation a target has applied (every change up to it is in its cache). */
+struct dist_sa_sync {
+	uint64_t generation;
+};
+
+/* Bytes a target may count on slot's SA before it must send a LIFESIZE report. */
+struct dist_lifesize_limit {
+	uint32_t slot;
+	uint64_t generation; /* of the SA in slot this applies to */
+	uint64_t threshold;
+};
+
 struct dist_conn_end {
 	uint32_t sa_id;
 	uint8_t family; /* 4 or 6; IPv4 addresses use the first 4 bytes, the rest zero */
@@ -119,6 +133,8 @@ struct dist_msg {
 		struct dist_conn_end conn_end;
 		struct dist_heartbeat heartbeat;
 		struct dist_target_state target_state;
+		struct dist_sa_sync sa_sync;
+		struct dist_lifesize_limit lifesize_limit;
 	};
 };
 

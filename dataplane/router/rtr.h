@@ -23,6 +23,8 @@
 #include "dp_port.h"
 #include "esp.h"
 #include "gre.h"
+#include "cf.h"
+#include "lifesize.h"
 #include "rtr_classify.h"
 #include "shc.h"
 
@@ -153,6 +155,52 @@ struct rtr_dct_list {
 	struct rtr_dct_row rows[RTR_DCT_LIST_MAX];
 };
 
+/* The router's record of one SA slot (rtr_sa.c): what every target must hold there. */
+struct rtr_sa_rec {
+	uint64_t generation; /* of the slot's last change, add or delete */
+	bool present;
+	uint32_t rekey_of;	     /* 1 + the slot of the SA this one replaces; 0: none */
+	uint8_t *keymat;	     /* sodium_malloc'd copy, read-only: SA_ADD carries it */
+	struct esp_sa_params params; /* .keymat points at the copy */
+	struct shc_lifesize_sa life; /* the targets' reports summed (shadowcache/lifesize.h) */
+	uint64_t threshold;	     /* bytes a target counts between reports */
+	uint64_t packets;	     /* reported */
+	uint64_t added_tsc;
+	uint64_t top_view; /* the authenticated window's top, copied each ms for telemetry */
+	bool soft_time_raised;
+};
+
+#define RTR_FANOUT_PENDING 64	/* SA changes whose arrival at the targets is being timed */
+#define RTR_FANOUT_SAMPLES 4096 /* the latest fan-out latencies kept for percentiles */
+
+/* SA distribution state shared by rtr_sa.c (changes) and rtr_ctl.c (sending them). */
+struct rtr_dist {
+	struct rtr_sa_rec *rec; /* RTR_MAX_SLOTS */
+	uint64_t version;	/* bumped by every change a target must hear of */
+	uint32_t next_slot;	/* round robin: a freed slot is reused last */
+	struct cf *cf;		/* outbound sequence numbers: bound to each new SA */
+	uint64_t adds, dels, rekeys;
+	uint64_t rekey_events;	/* soft limits reached (bytes or time): IKE rekeys */
+	uint64_t hard_expired;	/* SAs deleted at their hard limit */
+	uint64_t reports;	/* lifesize reports taken */
+	uint64_t reports_stale; /* for a slot with no SA (it went away meanwhile) */
+	uint64_t last_time_check_tsc;
+	struct {
+		uint64_t generation;
+		uint64_t tsc;
+	} pending[RTR_FANOUT_PENDING];
+	uint32_t pending_head, pending_n;
+	uint64_t fanout_n; /* samples taken (the ring keeps the latest) */
+	uint32_t fanout_us[RTR_FANOUT_SAMPLES];
+};
+
+/* What one target connection has been sent for one slot. */
+struct rtr_ctl_slot {
+	uint64_t gen;	    /* the SA_ADD's generation; 0: nothing there */
+	uint64_t threshold; /* LIFESIZE_LIMIT */
+	uint32_t rekey_of;  /* REKEY */
+};
+
 /* The control channel to one target (rtr_ctl.c). */
 struct rtr_ctl {
 	int listen_fd;
@@ -168,6 +216,19 @@ struct rtr_ctl {
 	uint64_t joins;
 	uint64_t auth_failures; /* connections with another control key */
 	uint64_t wrong_id;	/* a HELLO naming another target */
+	/* SA sync: what this connection has been sent, per slot */
+	struct rtr_ctl_slot *sent; /* RTR_MAX_SLOTS */
+	uint64_t synced_version;   /* dist.version when the last walk completed */
+	bool need_snapshot;	   /* joined: the full table goes first */
+	bool in_snapshot;	   /* SNAPSHOT_BEGIN sent, END not yet */
+	uint64_t acked_gen;	   /* newest generation the target says it applied */
+	uint64_t snapshots;
+	uint64_t sa_msgs; /* SA_ADD, SA_DEL, REKEY, LIFESIZE_LIMIT sent */
+	uint64_t lifesize_reports;
+	uint64_t conn_ends;
+	uint64_t unexpected; /* messages only the router sends */
+	uint16_t weight;     /* from its TARGET_STATE; 0: the configured one */
+	bool draining;	     /* it said it is unhealthy: no new connections */
 };
 
 /* The main lcore's own state. */
@@ -195,6 +256,7 @@ struct rtr {
 	struct shc *slots;		      /* every SA by slot */
 	rtr_flow_fn slot_flow[RTR_MAX_SLOTS]; /* inbound: tunnel or transport */
 	uint32_t n_slots;		      /* slots ever used (telemetry walks them) */
+	uint32_t n_static;		      /* slots 0..n_static-1: static_sas (reload) */
 	uint64_t sa_generation;		      /* of the last change */
 	struct dct *dct;
 	struct dct_target_set targets;
@@ -204,10 +266,13 @@ struct rtr {
 	struct rte_ring *ret_ring;   /* main -> worker 0: replies to send out of the uplink */
 	uint32_t link_ip[CFG_MAX_TARGETS][2]; /* [router side, target side], network order */
 	atomic_bool stop;
+	atomic_bool reload; /* SIGHUP: re-read static_sas from config_path */
+	const char *config_path;
 	uint8_t n_workers;
 	struct rtr_worker *workers; /* n_workers, rte_zmalloc'd */
 	struct rtr_classify_ctx cls_ctx;
 	struct rtr_ctl ctl[CFG_MAX_TARGETS];
+	struct rtr_dist dist;
 	struct rtr_main main;
 };
 
@@ -221,6 +286,15 @@ int rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot,
 int rtr_sa_add(struct rtr *r, const struct esp_sa_params *p, struct esp_lcore *lc, uint32_t *slot);
 /* Unpublishes the SA of slot; it is freed after the workers' grace period. 0 or -ENOENT. */
 int rtr_sa_del(struct rtr *r, uint32_t slot);
+/* The SA in new_slot replaces the one in old_slot (make-before-break: both stay installed until
+ * old_slot is deleted); targets move outbound traffic to it. 0, -ENOENT, -EINVAL. */
+int rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot);
+/* A target's lifesize report for slot (bytes and packets since its last one). */
+void rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets);
+/* Time lifetimes: soft -> rekey event, hard -> delete (main lcore, once a second). */
+void rtr_sa_expire(struct rtr *r, uint64_t now);
+/* Re-reads static_sas: unchanged SAs stay, changed ones are replaced, missing ones deleted. */
+void rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh);
 const struct esp_sa *rtr_sa_query(const struct rtr *r, uint32_t slot);
 /* Frees deleted SAs whose grace period has passed (main lcore, every loop). */
 uint32_t rtr_sa_reclaim(struct rtr *r);
@@ -244,6 +318,9 @@ uint16_t rtr_flow_plain_burst(struct rtr_worker *w, struct rte_mbuf **pkts, stru
 void rtr_dispatch_burst(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts,
 			const struct rtr_flow *flows, uint16_t n, uint64_t now);
 void rtr_dispatch_flush(struct rtr_worker *w, struct rtr *r);
+
+/* rtr_main.c: re-reads the config file's static_sas (main lcore, after SIGHUP). */
+void rtr_reload(struct rtr *r);
 
 /* rtr_worker.c */
 int rtr_worker_main(void *arg);

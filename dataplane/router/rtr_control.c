@@ -216,5 +216,11 @@ rtr_control_poll(struct rtr *r, uint64_t now)
 	}
 	answer_dct_list(r);
 	check_health(r, now);
+	if (now - r->dist.last_time_check_tsc >= rte_get_tsc_hz()) { /* time lifetimes */
+		r->dist.last_time_check_tsc = now;
+		rtr_sa_expire(r, now);
+	}
+	if (atomic_exchange(&r->reload, false))
+		rtr_reload(r);
 	return work;
 }

@@ -6,9 +6,18 @@
  * a HEARTBEAT every HEARTBEAT_MS. A target that has joined once must keep its heartbeat: after
  * DEAD_MS without one it is unhealthy (rtr_control.c flushes its connections), like a target whose
  * link went down. A connection with another control key is refused and counted.
+ *
+ * SA distribution is level-triggered: for each connection the router remembers what it sent per
+ * slot (generation, report threshold, rekey link) and, whenever the SA table's version moved,
+ * walks the slots and sends the differences: SA_ADD / SA_DEL / LIFESIZE_LIMIT / REKEY. A new
+ * connection starts with nothing sent, inside SNAPSHOT_BEGIN .. SNAPSHOT_END (the target drops
+ * what the snapshot did not name). A full socket just ends the walk; the next poll goes on. The
+ * target answers SA_SYNC with the newest generation it applied; the time from a change to the
+ * last live target's SA_SYNC is the fan-out latency (telemetry /dvipsec/dist).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +44,12 @@ rtr_ctl_open(struct rtr *r)
 
 		dist_conn_init(&c->conn);
 		dist_conn_init(&c->pending);
+		c->sent = calloc(RTR_MAX_SLOTS, sizeof(*c->sent));
+		if (c->sent == NULL) {
+			if (fd >= 0)
+				close(fd);
+			return -ENOMEM;
+		}
 		if (fd < 0) {
 			fprintf(stderr, "targets[%u].control: cannot listen: %s\n", t,
 				strerror(-fd));
@@ -53,6 +68,8 @@ rtr_ctl_close(struct rtr *r)
 		dist_conn_close(&r->ctl[t].pending);
 		if (r->ctl[t].listen_fd > 0)
 			close(r->ctl[t].listen_fd);
+		free(r->ctl[t].sent);
+		r->ctl[t].sent = NULL;
 	}
 }
 
@@ -75,8 +92,157 @@ on_msg(void *arg, const struct dist_msg *m)
 	case DIST_MSG_HEARTBEAT:
 		c->last_rx_tsc = x->now;
 		break;
-	default: /* lifesize, connection end, target state: later (issue 4) */
+	case DIST_MSG_SA_SYNC:
+		if (m->sa_sync.generation > c->acked_gen)
+			c->acked_gen = m->sa_sync.generation;
 		break;
+	case DIST_MSG_LIFESIZE:
+		c->lifesize_reports++;
+		rtr_sa_lifesize(x->r, m->lifesize.slot, m->lifesize.bytes, m->lifesize.packets);
+		break;
+	case DIST_MSG_TARGET_STATE:
+		/* a target that says it is unhealthy (its service is down) is treated as dead */
+		c->draining = !m->target_state.healthy;
+		if (m->target_state.weight != 0 && m->target_state.weight != c->weight &&
+		    dct_targets_set_weight(&x->r->targets, x->t, m->target_state.weight) == 0)
+			c->weight = m->target_state.weight;
+		break;
+	case DIST_MSG_CONN_END:
+		c->conn_ends++; /* the table ages closing entries itself; kept for telemetry */
+		break;
+	default: /* a router-to-target type from a target: ignored */
+		c->unexpected++;
+		break;
+	}
+}
+
+/* Queues m; on a full buffer writes out what the socket takes and tries once more. */
+static bool
+send_msg(struct rtr_ctl *c, const struct dist_msg *m)
+{
+	int rc = dist_conn_send(&c->conn, m);
+
+	if (rc == -ENOBUFS && dist_conn_flush(&c->conn) == 0)
+		rc = dist_conn_send(&c->conn, m);
+	return rc == 0;
+}
+
+/* Sends one slot's differences; false when the connection takes no more for now. */
+static bool
+sync_slot(struct rtr *r, struct rtr_ctl *c, uint32_t slot)
+{
+	const struct rtr_sa_rec *rec = &r->dist.rec[slot];
+	struct rtr_ctl_slot *sent = &c->sent[slot];
+	struct dist_msg m;
+
+	if (!rec->present) {
+		if (sent->gen == 0)
+			return true;
+		m = (struct dist_msg){ .type = DIST_MSG_SA_DEL,
+				       .sa_del = { .slot = slot, .generation = rec->generation } };
+		if (!send_msg(c, &m))
+			return false;
+		*sent = (struct rtr_ctl_slot){ 0 };
+		c->sa_msgs++;
+		return true;
+	}
+	if (sent->gen != rec->generation) {
+		m = (struct dist_msg){
+			.type = DIST_MSG_SA_ADD,
+			.sa_add = { .slot = slot, .generation = rec->generation, .sa = rec->params }
+		};
+		if (!send_msg(c, &m))
+			return false;
+		*sent = (struct rtr_ctl_slot){ .gen = rec->generation };
+		c->sa_msgs++;
+	}
+	if (rec->threshold != 0 && sent->threshold != rec->threshold) {
+		m = (struct dist_msg){ .type = DIST_MSG_LIFESIZE_LIMIT,
+				       .lifesize_limit = { .slot = slot,
+							   .generation = rec->generation,
+							   .threshold = rec->threshold } };
+		if (!send_msg(c, &m))
+			return false;
+		sent->threshold = rec->threshold;
+		c->sa_msgs++;
+	}
+	if (rec->rekey_of != 0 && sent->rekey_of != rec->rekey_of) {
+		m = (struct dist_msg){ .type = DIST_MSG_REKEY,
+				       .rekey = { .old_slot = rec->rekey_of - 1,
+						  .new_slot = slot,
+						  .generation = rec->generation } };
+		if (!send_msg(c, &m))
+			return false;
+		sent->rekey_of = rec->rekey_of;
+		c->sa_msgs++;
+	}
+	return true;
+}
+
+/* Brings one joined target up to the SA table's version (as far as its socket takes). */
+static void
+sync_target(struct rtr *r, struct rtr_ctl *c)
+{
+	uint64_t version = r->dist.version;
+	struct dist_msg m;
+
+	if (c->need_snapshot) {
+		uint32_t count = 0;
+
+		for (uint32_t s = 0; s < r->n_slots; s++)
+			count += r->dist.rec[s].present;
+		m = (struct dist_msg){ .type = DIST_MSG_SNAPSHOT_BEGIN,
+				       .snapshot_begin = { .count = count,
+							   .generation = r->sa_generation } };
+		if (!send_msg(c, &m))
+			return;
+		memset(c->sent, 0, RTR_MAX_SLOTS * sizeof(*c->sent));
+		c->need_snapshot = false;
+		c->in_snapshot = true;
+		c->snapshots++;
+	} else if (c->synced_version == version && !c->in_snapshot) {
+		return;
+	}
+	for (uint32_t s = 0; s < r->n_slots; s++)
+		if (!sync_slot(r, c, s))
+			return;
+	if (c->in_snapshot) {
+		m = (struct dist_msg){ .type = DIST_MSG_SNAPSHOT_END,
+				       .snapshot_end = { .generation = r->sa_generation } };
+		if (!send_msg(c, &m))
+			return;
+		c->in_snapshot = false;
+	}
+	c->synced_version = version;
+}
+
+/* Fan-out latency: a change is done when every joined target has applied it. */
+static void
+time_fanout(struct rtr *r, uint64_t now)
+{
+	struct rtr_dist *d = &r->dist;
+	const uint64_t hz = rte_get_tsc_hz();
+
+	while (d->pending_n > 0) {
+		uint32_t i = d->pending_head;
+		bool done = true, any = false;
+
+		for (uint8_t t = 0; t < r->n_targets; t++) {
+			if (!r->ctl[t].joined)
+				continue;
+			any = true;
+			done &= r->ctl[t].acked_gen >= d->pending[i].generation;
+		}
+		if (any && !done && now - d->pending[i].tsc < 5 * hz)
+			return;
+		if (any && done) {
+			uint64_t us = (now - d->pending[i].tsc) * 1000000 / hz;
+
+			d->fanout_us[d->fanout_n++ % RTR_FANOUT_SAMPLES] =
+				us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+		}
+		d->pending_head = (i + 1) % RTR_FANOUT_PENDING;
+		d->pending_n--;
 	}
 }
 
@@ -116,6 +282,9 @@ poll_target(struct rtr *r, uint16_t t, uint64_t now)
 		dist_conn_init(&c->pending);
 		c->joined = true;
 		c->joins++;
+		c->need_snapshot = true;
+		c->draining = false;
+		c->acked_gen = 0;
 	} else if (c->pending.fd >= 0) {
 		dist_conn_flush(&c->pending);
 	}
@@ -129,7 +298,12 @@ poll_target(struct rtr *r, uint16_t t, uint64_t now)
 		c->joined = true;
 		c->ever_joined = true;
 		c->joins++;
+		c->need_snapshot = true;
+		c->draining = false;
+		c->acked_gen = 0;
 	}
+	if (c->joined)
+		sync_target(r, c);
 	if (c->joined && now - c->last_tx_tsc >= HEARTBEAT_MS * ms) {
 		struct dist_msg hb = { .type = DIST_MSG_HEARTBEAT,
 				       .heartbeat = { .seq = ++c->hb_seq, .time_ms = now / ms } };
@@ -151,7 +325,8 @@ rtr_ctl_alive(const struct rtr *r, uint16_t t, uint64_t now)
 	/* a target that never joined is judged by its link alone (benchmarks, static clusters) */
 	if (!c->ever_joined)
 		return true;
-	return c->joined && now - c->last_rx_tsc < DEAD_MS * (rte_get_tsc_hz() / 1000);
+	return c->joined && !c->draining &&
+	       now - c->last_rx_tsc < DEAD_MS * (rte_get_tsc_hz() / 1000);
 }
 
 void
@@ -159,4 +334,11 @@ rtr_ctl_poll(struct rtr *r, uint64_t now)
 {
 	for (uint8_t t = 0; t < r->n_targets; t++)
 		poll_target(r, t, now);
+	time_fanout(r, now);
+	/* telemetry reads records, never an SA object a delete may retire under it */
+	for (uint32_t s = 0; s < r->n_slots; s++) {
+		const struct esp_sa *sa = rtr_sa_query(r, s);
+
+		r->dist.rec[s].top_view = sa != NULL ? sa->replay.top : 0;
+	}
 }

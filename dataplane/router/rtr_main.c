@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dvipsec-router --config FILE [--idle-sleep-us N]
+ * dvipsec-router --config FILE [--cf SHM_NAME] [--idle-sleep-us N]
  * Loads and validates the config, starts the EAL, opens the uplink (one queue pair per worker) and
  * one trusted link per target (memif server or any port; one tx queue per worker, rx polled by the
- * main lcore), installs the static SAs (slot = position in static_sas, the same on every target),
- * and runs the workers and the control loop until SIGINT/SIGTERM.
+ * main lcore), maps the coupling facility (outbound sequence numbers, shared with the targets),
+ * installs the static SAs (slot = position in static_sas) and runs the workers and the control
+ * loop until SIGINT/SIGTERM. SIGHUP re-reads the file's static_sas: unchanged SAs stay, changed
+ * ones are replaced, removed ones deleted, and every target hears of it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,15 +33,37 @@ static struct rtr *sig_r;
 static void
 on_signal(int sig)
 {
-	RTE_SET_USED(sig);
-	if (sig_r != NULL)
+	if (sig_r == NULL)
+		return;
+	if (sig == SIGHUP)
+		atomic_store(&sig_r->reload, true);
+	else
 		atomic_store(&sig_r->stop, true);
+}
+
+void
+rtr_reload(struct rtr *r)
+{
+	struct cfg_router *fresh;
+	char err[512];
+
+	/* only static_sas change at run time; ports, targets and the rest need a restart */
+	if (cfg_router_load(r->config_path, &fresh, err, sizeof(err)) < 0) {
+		fprintf(stderr, "reload: %s: %s (nothing changed)\n", r->config_path, err);
+		return;
+	}
+	if (fresh->n_static_sas > RTR_MAX_SLOTS) {
+		fprintf(stderr, "reload: static_sas: more than %u\n", RTR_MAX_SLOTS);
+	} else {
+		rtr_sa_reload(r, fresh);
+	}
+	cfg_router_free(fresh); /* the SA table keeps its own copies of the keys */
 }
 
 static void
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s --config FILE [--idle-sleep-us N]\n", prog);
+	fprintf(stderr, "usage: %s --config FILE [--cf SHM_NAME] [--idle-sleep-us N]\n", prog);
 }
 
 static int
@@ -59,6 +83,8 @@ install_sas(struct rtr *r)
 			return rc;
 		}
 	}
+	r->n_static = c->n_static_sas;
+	r->dist.next_slot = c->n_static_sas; /* negotiated SAs after the static ones */
 	return 0;
 }
 
@@ -85,7 +111,7 @@ open_ports(struct rtr *r)
 }
 
 static int
-setup(struct rtr *r)
+setup(struct rtr *r, const char *cf_name)
 {
 	const struct cfg_router *c = r->cfg;
 	int socket = (int)rte_socket_id();
@@ -106,6 +132,14 @@ setup(struct rtr *r)
 	r->qsbr = rte_zmalloc("rtr_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (r->qsbr == NULL || rte_rcu_qsbr_init(r->qsbr, RTE_MAX_LCORE) < 0)
 		return -ENOMEM;
+	r->dist.cf = cf_open(cf_name, RTR_MAX_SLOTS);
+	if (r->dist.cf == NULL) {
+		fprintf(stderr, "coupling facility %s: %s\n", cf_name,
+			errno == EINVAL ? "exists with another layout (an older dvipsec?): remove "
+					  "it (/dev/shm) while no dvipsec process runs"
+					: strerror(errno));
+		return -errno;
+	}
 	rc = install_sas(r);
 	if (rc < 0)
 		return rc;
@@ -194,19 +228,23 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "cf", required_argument, NULL, 'f' },
 		{ "idle-sleep-us", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
+	const char *path = NULL, *cf_name = CF_DEFAULT;
 	uint32_t idle_us = 0;
 	char err[512];
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:i:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:f:i:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'f':
+			cf_name = optarg;
 			break;
 		case 'i':
 			if (dp_parse_uint("--idle-sleep-us", optarg, 0, 100000, &idle_us) < 0)
@@ -217,7 +255,7 @@ main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (path == NULL) {
+	if (path == NULL || cf_name[0] != '/') {
 		usage(argv[0]);
 		return 2;
 	}
@@ -229,6 +267,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	r.main.idle.sleep_us = idle_us;
+	r.config_path = path;
 
 	int eal_argc;
 	char **eal_argv;
@@ -243,7 +282,7 @@ main(int argc, char **argv)
 	int rc = check_workers(r.cfg);
 
 	if (rc == 0)
-		rc = setup(&r);
+		rc = setup(&r, cf_name);
 	if (rc < 0) {
 		fprintf(stderr, "dvipsec-router: set-up failed: %s\n", strerror(-rc));
 		rte_eal_cleanup();
@@ -253,6 +292,7 @@ main(int argc, char **argv)
 	sig_r = &r;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	for (uint8_t i = 0; i < r.n_workers; i++)
 		rte_eal_remote_launch(rtr_worker_main, &r.workers[i], r.workers[i].lcore);
 	printf("dvipsec-router: ready: %u worker(s), %u target(s), %u SA(s), uplink %s\n",
@@ -272,6 +312,7 @@ main(int argc, char **argv)
 		esp_lcore_fini(&r.workers[i].esp);
 	esp_lcore_fini(&r.main.esp);
 	dct_free(r.dct);
+	cf_close(r.dist.cf);
 	rte_eal_cleanup();
 	cfg_router_free(r.cfg);
 	free(eal_argv);

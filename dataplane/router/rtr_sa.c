@@ -1,31 +1,127 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The router's SA table: the one way SAs enter and leave the router (static config now, IKE later;
- * the distribution server will forward every change to the targets). An SA has a cluster slot (the
- * GRE key) and a generation; inbound SAs are also found by SPI for the fast path. Changes run on
- * the main lcore only; workers read the SPI table and the slot table lock-free, and a deleted SA is
- * freed after an RCU grace period (the slot table is a shadow cache, shadowcache/shc.h).
+ * The router's SA table: the one way SAs enter and leave the router (static config and its
+ * reload now, IKE later). An SA has a cluster slot (the GRE key) and a generation; inbound SAs are
+ * also found by SPI for the fast path. Changes run on the main lcore only; workers read the SPI
+ * table and the slot table lock-free, and a deleted SA is freed after an RCU grace period (the slot
+ * table is a shadow cache, shadowcache/shc.h).
+ *
+ * Beside the runtime SA each slot has a record (struct rtr_sa_rec) of what every target must hold
+ * there: the parameters with a guarded copy of the keys (SA_ADD carries them), the generation of
+ * the slot's last change, the SA it replaces, and its lifesize sums. Every change bumps
+ * dist.version; rtr_ctl.c walks the records and sends each target what it has not seen.
+ *
+ * Generations are monotonic across restarts (seconds since the epoch << 20, then +1 per change),
+ * so a target never takes a restarted router's SA for a stale one; a target's own static SAs have
+ * generation 1 and are always replaced.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include <rte_cycles.h>
 
 #include "rtr.h"
 
 int
 rtr_sa_init(struct rtr *r, uint32_t n_slots, struct rte_rcu_qsbr *qsbr)
 {
-	/* the router's generations start above any a target gives its own static SAs (1), so an
-	 * SA the router distributes always replaces a static one */
-	r->sa_generation = UINT64_C(1) << 32;
+	if (n_slots > RTR_MAX_SLOTS || sodium_init() < 0)
+		return -EINVAL;
+	r->sa_generation = (uint64_t)time(NULL) << 20;
 	r->sa_tbl = esp_sa_table_create(2 * n_slots + 16);
 	r->slots = shc_create(n_slots, qsbr, esp_sa_free);
-	return r->sa_tbl != NULL && r->slots != NULL ? 0 : -ENOMEM;
+	r->dist.rec = calloc(n_slots, sizeof(*r->dist.rec));
+	return r->sa_tbl != NULL && r->slots != NULL && r->dist.rec != NULL ? 0 : -ENOMEM;
+}
+
+static void
+rec_clear(struct rtr_sa_rec *rec)
+{
+	uint64_t gen = rec->generation;
+
+	sodium_free(rec->keymat); /* wipes first; NULL is fine */
+	memset(rec, 0, sizeof(*rec));
+	rec->generation = gen;
 }
 
 void
 rtr_sa_fini(struct rtr *r)
 {
+	if (r->dist.rec != NULL)
+		for (uint32_t s = 0; s < r->slots->n_slots; s++)
+			rec_clear(&r->dist.rec[s]);
 	shc_free(r->slots); /* waits for the readers, frees every SA */
 	esp_sa_table_free(r->sa_tbl);
+	free(r->dist.rec);
+	r->dist.rec = NULL;
+}
+
+/* A change the targets must see; adds and deletes are also timed until every target has them. */
+static void
+changed(struct rtr *r, bool timed)
+{
+	struct rtr_dist *d = &r->dist;
+
+	d->version++;
+	if (!timed)
+		return;
+
+	bool any_joined = false;
+
+	for (uint8_t t = 0; t < r->n_targets; t++)
+		any_joined |= r->ctl[t].joined;
+	if (!any_joined)
+		return;
+	if (d->pending_n == RTR_FANOUT_PENDING) { /* the oldest is given up */
+		d->pending_head = (d->pending_head + 1) % RTR_FANOUT_PENDING;
+		d->pending_n--;
+	}
+
+	uint32_t i = (d->pending_head + d->pending_n++) % RTR_FANOUT_PENDING;
+
+	d->pending[i].generation = r->sa_generation;
+	d->pending[i].tsc = rte_rdtsc();
+}
+
+static void
+set_threshold(struct rtr_sa_rec *rec)
+{
+	rec->threshold = rec->life.soft_bytes ? shc_lifesize_threshold(&rec->life) : 0;
+}
+
+static int
+life_init(struct rtr *r, struct rtr_sa_rec *rec, uint16_t initial_p)
+{
+	const struct esp_lifetime *lt = &rec->params.lifetime;
+	uint64_t soft = lt->soft_bytes ? lt->soft_bytes : lt->hard_bytes;
+	int rc = shc_lifesize_init(&rec->life, soft, lt->hard_bytes,
+				   r->n_targets ? r->n_targets : 1, initial_p);
+
+	set_threshold(rec);
+	return rc;
+}
+
+static int
+rec_fill(struct rtr *r, uint32_t slot, const struct esp_sa_params *p)
+{
+	struct rtr_sa_rec *rec = &r->dist.rec[slot];
+
+	rec_clear(rec);
+	rec->keymat = sodium_malloc(p->keymat_len);
+	if (rec->keymat == NULL)
+		return -ENOMEM;
+	memcpy(rec->keymat, p->keymat, p->keymat_len);
+	sodium_mprotect_readonly(rec->keymat);
+	rec->params = *p;
+	rec->params.keymat = rec->keymat;
+	rec->generation = r->sa_generation;
+	rec->present = true;
+	rec->added_tsc = rte_rdtsc();
+	return life_init(r, rec, 0);
 }
 
 int
@@ -57,17 +153,33 @@ rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot, struc
 			return rc;
 		}
 	}
+	rc = rec_fill(r, slot, p);
+	if (rc < 0) {
+		rtr_sa_del(r, slot);
+		return rc;
+	}
+	/* outbound numbers start over for new keys in the slot, continue for the same keys */
+	if (p->dir == ESP_DIR_OUTBOUND && r->dist.cf != NULL)
+		cf_seq_bind(r->dist.cf, slot, cf_sa_tag(p->spi, p->keymat, p->keymat_len));
 	if (slot >= r->n_slots)
 		r->n_slots = slot + 1;
+	r->dist.adds++;
+	changed(r, true);
 	return 0;
 }
 
 int
 rtr_sa_add(struct rtr *r, const struct esp_sa_params *p, struct esp_lcore *lc, uint32_t *slot)
 {
-	for (uint32_t s = 0; s < r->slots->n_slots; s++) {
+	uint32_t n = r->slots->n_slots;
+
+	/* round robin: a late lifesize report for a deleted SA cannot land on its successor soon */
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t s = (r->dist.next_slot + i) % n;
+
 		if (shc_lookup(r->slots, s) != NULL)
 			continue;
+		r->dist.next_slot = (s + 1) % n;
 		*slot = s;
 		return rtr_sa_add_at(r, p, s, lc);
 	}
@@ -78,13 +190,145 @@ int
 rtr_sa_del(struct rtr *r, uint32_t slot)
 {
 	struct esp_sa *sa = shc_lookup(r->slots, slot);
+	int rc;
 
 	if (sa == NULL)
 		return -ENOENT;
 	if (sa->params.dir == ESP_DIR_INBOUND)
 		esp_sa_table_del(r->sa_tbl, sa->params.spi);
 	/* unpublished by slot too; freed once every worker has passed a quiescent state */
-	return shc_remove(r->slots, slot, ++r->sa_generation);
+	rc = shc_remove(r->slots, slot, ++r->sa_generation);
+	rec_clear(&r->dist.rec[slot]);
+	r->dist.rec[slot].generation = r->sa_generation;
+	for (uint32_t s = 0; s < r->n_slots; s++)
+		if (r->dist.rec[s].rekey_of == slot + 1)
+			r->dist.rec[s].rekey_of = 0; /* the replaced SA is gone */
+	r->dist.dels++;
+	changed(r, true);
+	return rc;
+}
+
+int
+rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot)
+{
+	if (old_slot >= r->n_slots || new_slot >= r->n_slots || old_slot == new_slot)
+		return -EINVAL;
+
+	struct rtr_sa_rec *old = &r->dist.rec[old_slot], *rec = &r->dist.rec[new_slot];
+
+	if (!old->present || !rec->present)
+		return -ENOENT;
+	if (old->params.dir != rec->params.dir)
+		return -EINVAL;
+	rec->rekey_of = old_slot + 1;
+	/* the successor's report share follows from how its predecessor ended (claim 18) */
+	life_init(r, rec, shc_lifesize_successor_p(&old->life));
+	r->dist.rekeys++;
+	changed(r, false);
+	return 0;
+}
+
+void
+rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets)
+{
+	struct rtr_dist *d = &r->dist;
+
+	if (slot >= r->n_slots || !d->rec[slot].present) {
+		d->reports_stale++;
+		return;
+	}
+
+	struct rtr_sa_rec *rec = &d->rec[slot];
+	uint64_t before = rec->threshold;
+
+	d->reports++;
+	rec->packets += packets;
+	switch (shc_lifesize_report(&rec->life, bytes)) {
+	case SHC_LIFESIZE_SOFT:
+		d->rekey_events++; /* IKE (issue 5) rekeys; until then counted and shown */
+		break;
+	case SHC_LIFESIZE_HARD:
+		d->hard_expired++;
+		rtr_sa_del(r, slot);
+		return;
+	case SHC_LIFESIZE_NONE:
+		break;
+	}
+	set_threshold(rec);
+	if (rec->threshold != before)
+		changed(r, false);
+}
+
+void
+rtr_sa_expire(struct rtr *r, uint64_t now)
+{
+	const uint64_t hz = rte_get_tsc_hz();
+
+	for (uint32_t s = 0; s < r->n_slots; s++) {
+		struct rtr_sa_rec *rec = &r->dist.rec[s];
+		const struct esp_lifetime *lt = &rec->params.lifetime;
+
+		if (!rec->present)
+			continue;
+
+		uint64_t age_s = (now - rec->added_tsc) / hz;
+
+		if (lt->hard_seconds != 0 && age_s >= lt->hard_seconds) {
+			r->dist.hard_expired++;
+			rtr_sa_del(r, s);
+		} else if (lt->soft_seconds != 0 && age_s >= lt->soft_seconds &&
+			   !rec->soft_time_raised) {
+			rec->soft_time_raised = true;
+			r->dist.rekey_events++;
+		}
+	}
+}
+
+/* Same SA: every parameter and the keys (padding compares equal: both come from zeroed memory). */
+static bool
+same_sa(const struct rtr_sa_rec *rec, const struct esp_sa_params *p)
+{
+	struct esp_sa_params a = rec->params, b = *p;
+
+	if (!rec->present || a.keymat_len != b.keymat_len ||
+	    sodium_memcmp(a.keymat, b.keymat, a.keymat_len) != 0)
+		return false;
+	a.keymat = b.keymat = NULL;
+	return memcmp(&a, &b, sizeof(a)) == 0;
+}
+
+void
+rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh)
+{
+	uint32_t n_old = r->n_static, n_new = fresh->n_static_sas;
+	uint32_t kept = 0, added = 0, removed = 0, failed = 0;
+
+	for (uint32_t i = 0; i < RTE_MAX(n_old, n_new); i++) {
+		const struct esp_sa_params *p = i < n_new ? &fresh->static_sas[i] : NULL;
+
+		if (p != NULL && same_sa(&r->dist.rec[i], p)) {
+			kept++;
+			continue;
+		}
+		if (r->dist.rec[i].present && rtr_sa_del(r, i) == 0)
+			removed++;
+		if (p == NULL)
+			continue;
+
+		int rc = rtr_sa_add_at(r, p, i, &r->main.esp);
+
+		if (rc < 0) {
+			failed++;
+			fprintf(stderr, "reload: static_sas[%u]: SPI 0x%08x: cannot install: %s\n",
+				i, p->spi, strerror(-rc));
+		} else {
+			added++;
+		}
+	}
+	r->n_static = n_new;
+	printf("dvipsec-router: reload: static SAs: %u kept, %u added, %u removed, %u failed\n",
+	       kept, added, removed, failed);
+	fflush(stdout);
 }
 
 const struct esp_sa *

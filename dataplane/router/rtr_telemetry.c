@@ -258,16 +258,16 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (int c = 0; c < NCOL; c++)
 		if ((col[c] = col_new(kinds[c])) == NULL)
 			return -ENOMEM;
-	for (uint32_t i = 0; i < tel_r->n_slots && i < 256; i++) {
-		const struct esp_sa *sa = rtr_sa_query(tel_r, i);
-		const struct esp_sa_params *p;
+	for (uint32_t i = 0, rows = 0; i < tel_r->n_slots && rows < 256; i++) {
+		const struct rtr_sa_rec *rec = &tel_r->dist.rec[i];
+		const struct esp_sa_params *p = &rec->params;
 
-		if (sa == NULL)
+		if (!rec->present)
 			continue;
-		p = &sa->params;
+		rows++;
 		snprintf(spi, sizeof(spi), "0x%08x", p->spi);
 		rte_tel_data_add_array_string(col[SPI], spi);
-		rte_tel_data_add_array_int(col[SLOT], (int)sa->slot);
+		rte_tel_data_add_array_int(col[SLOT], (int)i);
 		rte_tel_data_add_array_string(col[DIR], p->dir == ESP_DIR_INBOUND ? "in" : "out");
 		rte_tel_data_add_array_string(col[AEAD], esp_aead_name(p->aead));
 		rte_tel_data_add_array_string(col[MODE],
@@ -275,10 +275,111 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_string(col[ENCAP], p->udp_encap ? "udp" : "none");
 		rte_tel_data_add_array_int(col[ESN], p->esn);
 		rte_tel_data_add_array_int(col[WINDOW], (int)p->replay_window);
-		rte_tel_data_add_array_u64(col[TOP],
-					   __atomic_load_n(&sa->replay.top, __ATOMIC_RELAXED));
+		rte_tel_data_add_array_u64(col[TOP], rec->top_view);
 	}
 	rte_tel_data_start_dict(d);
+	for (int c = 0; c < NCOL; c++)
+		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	return 0;
+}
+
+/* Lifesize per SA: the targets' reports summed against the SA's byte limits. */
+static int
+cmd_lifesize(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	enum { SLOT, SPI, BYTES, PACKETS, SOFT, HARD, THRESHOLD, P, SOFT_HIT, REKEY_OF, NCOL };
+	static const char *const names[NCOL] = { "slot",      "spi",	    "bytes",
+						 "packets",   "soft_bytes", "hard_bytes",
+						 "threshold", "p_permille", "soft_reached",
+						 "rekey_of" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_U64, COL_U64, COL_U64,
+						   COL_U64, COL_U64, COL_INT, COL_INT, COL_INT };
+	struct rte_tel_data *col[NCOL];
+	char spi[16];
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	for (int c = 0; c < NCOL; c++)
+		if ((col[c] = col_new(kinds[c])) == NULL)
+			return -ENOMEM;
+	for (uint32_t i = 0, rows = 0; i < tel_r->n_slots && rows < 256; i++) {
+		const struct rtr_sa_rec *rec = &tel_r->dist.rec[i];
+
+		if (!rec->present)
+			continue;
+		rows++;
+		snprintf(spi, sizeof(spi), "0x%08x", rec->params.spi);
+		rte_tel_data_add_array_int(col[SLOT], (int)i);
+		rte_tel_data_add_array_string(col[SPI], spi);
+		rte_tel_data_add_array_u64(col[BYTES], rec->life.reported);
+		rte_tel_data_add_array_u64(col[PACKETS], rec->packets);
+		rte_tel_data_add_array_u64(col[SOFT], rec->life.soft_bytes);
+		rte_tel_data_add_array_u64(col[HARD], rec->life.hard_bytes);
+		rte_tel_data_add_array_u64(col[THRESHOLD], rec->threshold);
+		rte_tel_data_add_array_int(col[P], rec->life.p_pm);
+		rte_tel_data_add_array_int(col[SOFT_HIT],
+					   rec->life.soft_raised || rec->soft_time_raised);
+		rte_tel_data_add_array_int(col[REKEY_OF], (int)rec->rekey_of - 1);
+	}
+	rte_tel_data_start_dict(d);
+	for (int c = 0; c < NCOL; c++)
+		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	return 0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* SA distribution: table totals, fan-out latency percentiles, and each target's sync state. */
+static int
+cmd_dist(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	enum { ID, JOINED, ACKED, SNAPSHOTS, SA_MSGS, REPORTS, NCOL };
+	static const char *const names[NCOL] = { "target_id", "joined",	     "acked_generation",
+						 "snapshots", "sa_messages", "lifesize_reports" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_INT, COL_U64,
+						   COL_U64, COL_U64, COL_U64 };
+	uint32_t lat[RTR_FANOUT_SAMPLES]; /* 16 KiB: telemetry runs a thread per client */
+	const struct rtr_dist *dist = &tel_r->dist;
+	struct rte_tel_data *col[NCOL];
+	uint32_t n = (uint32_t)RTE_MIN(dist->fanout_n, (uint64_t)RTR_FANOUT_SAMPLES);
+
+	RTE_SET_USED(cmd);
+	RTE_SET_USED(params);
+	for (int c = 0; c < NCOL; c++)
+		if ((col[c] = col_new(kinds[c])) == NULL)
+			return -ENOMEM;
+	memcpy(lat, dist->fanout_us, n * sizeof(lat[0]));
+	qsort(lat, n, sizeof(lat[0]), cmp_u32);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "generation", tel_r->sa_generation);
+	rte_tel_data_add_dict_u64(d, "version", dist->version);
+	rte_tel_data_add_dict_u64(d, "sa_adds", dist->adds);
+	rte_tel_data_add_dict_u64(d, "sa_dels", dist->dels);
+	rte_tel_data_add_dict_u64(d, "rekeys", dist->rekeys);
+	rte_tel_data_add_dict_u64(d, "rekey_events", dist->rekey_events);
+	rte_tel_data_add_dict_u64(d, "hard_expired", dist->hard_expired);
+	rte_tel_data_add_dict_u64(d, "lifesize_reports", dist->reports);
+	rte_tel_data_add_dict_u64(d, "lifesize_reports_stale", dist->reports_stale);
+	rte_tel_data_add_dict_u64(d, "fanout_samples", dist->fanout_n);
+	rte_tel_data_add_dict_u64(d, "fanout_p50_us", n ? lat[n / 2] : 0);
+	rte_tel_data_add_dict_u64(d, "fanout_p99_us", n ? lat[(uint64_t)n * 99 / 100] : 0);
+	rte_tel_data_add_dict_u64(d, "fanout_max_us", n ? lat[n - 1] : 0);
+	for (uint8_t t = 0; t < tel_r->n_targets; t++) {
+		const struct rtr_ctl *c = &tel_r->ctl[t];
+
+		rte_tel_data_add_array_int(col[ID], tel_r->cfg->targets[t].id);
+		rte_tel_data_add_array_int(col[JOINED], c->joined);
+		rte_tel_data_add_array_u64(col[ACKED], c->acked_gen);
+		rte_tel_data_add_array_u64(col[SNAPSHOTS], c->snapshots);
+		rte_tel_data_add_array_u64(col[SA_MSGS], c->sa_msgs);
+		rte_tel_data_add_array_u64(col[REPORTS], c->lifesize_reports);
+	}
 	for (int c = 0; c < NCOL; c++)
 		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
 	return 0;
@@ -297,7 +398,12 @@ rtr_telemetry_register(struct rtr *r)
 		    0 ||
 	    rte_telemetry_register_cmd("/dvipsec/targets", cmd_targets,
 				       "Targets: weight, health, packets, connections") < 0 ||
-	    rte_telemetry_register_cmd("/dvipsec/sa", cmd_sa, "SAs (no keys)") < 0)
+	    rte_telemetry_register_cmd("/dvipsec/sa", cmd_sa, "SAs (no keys)") < 0 ||
+	    rte_telemetry_register_cmd("/dvipsec/lifesize", cmd_lifesize,
+				       "Per SA: bytes the targets reported, limits, threshold") <
+		    0 ||
+	    rte_telemetry_register_cmd("/dvipsec/dist", cmd_dist,
+				       "SA distribution: fan-out latency, targets' sync state") < 0)
 		return -EINVAL;
 	return 0;
 }

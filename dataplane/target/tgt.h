@@ -8,7 +8,10 @@
  *                              numbers from the coupling facility -> ESP -> uplink (direct
  *                              return, tgt_uplink.c) or back over the link (plain when no SA
  *                              covers the packet)
- * SAs come from the static config for now: slot = position in static_sas, as on the router.
+ * SAs come from the router over the control channel (tgt_ctl.c: snapshot on join, then adds,
+ * deletes, rekeys); static_sas in the target's own config (slot = position, as on the router) serve
+ * a target that runs without a router's control channel (benchmarks) and are replaced by the
+ * router's snapshot.
  */
 #ifndef DVIPSEC_TGT_H
 #define DVIPSEC_TGT_H
@@ -94,6 +97,35 @@ struct tgt_neigh {
 
 #define TGT_NEIGH_MAX 256
 
+/* What telemetry shows of a slot: copied by the polling lcore every millisecond, so the telemetry
+ * thread never touches an SA object the control path may retire. */
+struct tgt_slot_view {
+	uint32_t spi;
+	uint8_t present;
+	uint8_t dir;
+	uint8_t aead;
+	uint8_t mode;
+	uint8_t udp_encap;
+	uint8_t superseded;
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t seq; /* inbound: highest authenticated; outbound: last taken from the CF */
+	uint64_t threshold;
+};
+
+/* Per SA slot (tgt_ctl.c): lifesize reporting from the ESP engine's per-SA counters, rekey
+ * state. */
+struct tgt_slot {
+	uint64_t reported_bytes; /* the SA's byte counter at the last report */
+	uint64_t reported_packets;
+	uint64_t threshold; /* report when the bytes since then reach it; 0: on the timer only */
+	uint64_t last_report_tsc;
+	uint64_t tag;	  /* cf_sa_tag of the SA there */
+	bool superseded;  /* a REKEY named its successor: outbound prefers that */
+	bool in_snapshot; /* named by the snapshot being received */
+	struct tgt_slot_view view;
+};
+
 /* The control channel to the router (tgt_ctl.c). */
 struct tgt_ctl {
 	struct dist_conn conn;
@@ -106,6 +138,16 @@ struct tgt_ctl {
 	uint64_t msgs;
 	uint64_t heartbeats_rx;
 	uint64_t auth_failures; /* the router has another control key */
+	bool in_snapshot;
+	uint64_t applied_gen; /* newest SA generation applied */
+	uint64_t acked_gen;   /* ... and reported with SA_SYNC */
+	uint64_t snapshots;
+	uint64_t sa_adds;
+	uint64_t sa_dels;
+	uint64_t sa_stale;    /* an update older than what the slot has: ignored */
+	uint64_t sa_rejected; /* an SA_ADD this target cannot build (bad parameters) */
+	uint64_t rekeys;
+	uint64_t reports; /* LIFESIZE sent */
 };
 
 struct tgt {
@@ -125,6 +167,7 @@ struct tgt {
 	struct cf *cf;
 	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
 	struct tgt_feedback fb;
+	struct tgt_slot slot[TGT_MAX_SLOTS];
 	struct tgt_ctl ctl;
 	struct tgt_stats st;
 	struct dp_idle idle;

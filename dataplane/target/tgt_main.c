@@ -22,8 +22,7 @@
 
 #include "tgt.h"
 
-#define POOL_SIZE  8191
-#define CF_DEFAULT "/dvipsec-cf"
+#define POOL_SIZE 8191
 
 static struct tgt *sig_tgt;
 
@@ -64,6 +63,14 @@ install_sas(struct tgt *t)
 			return rc;
 		}
 		t->n_slots = i + 1;
+
+		const struct esp_sa_params *p = &c->static_sas[i];
+
+		t->slot[i].tag = cf_sa_tag(p->spi, p->keymat, p->keymat_len);
+		t->slot[i].last_report_tsc = rte_rdtsc();
+		/* a restarted target continues the numbers of the same keys */
+		if (p->dir == ESP_DIR_OUTBOUND)
+			cf_seq_bind(t->cf, i, t->slot[i].tag);
 	}
 	return 0;
 }
@@ -98,7 +105,10 @@ setup(struct tgt *t, const char *cf_name)
 		return rc;
 	t->cf = cf_open(cf_name, TGT_MAX_SLOTS);
 	if (t->cf == NULL) {
-		fprintf(stderr, "coupling facility %s: %s\n", cf_name, strerror(errno));
+		fprintf(stderr, "coupling facility %s: %s\n", cf_name,
+			errno == EINVAL ? "exists with another layout (an older dvipsec?): remove "
+					  "it (/dev/shm) while no dvipsec process runs"
+					: strerror(errno));
 		return -errno;
 	}
 	rc = install_sas(t);

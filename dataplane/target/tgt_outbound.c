@@ -92,15 +92,22 @@ to_ip(struct rte_mbuf *m)
 static struct esp_sa *
 find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 {
-	/* through the shadow cache, so a replaced SA is never used after its grace period */
+	struct esp_sa *old = NULL;
+
+	/* through the shadow cache, so a replaced SA is never used after its grace period; an SA a
+	 * rekey superseded only while its successor is not there */
 	for (uint32_t i = 0; i < t->n_slots; i++) {
 		struct esp_sa *sa = shc_lookup(t->shc, i);
 
-		if (sa != NULL && sa->params.dir == ESP_DIR_OUTBOUND &&
-		    esp_selectors_match_out(&sa->params, ip, len))
+		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND ||
+		    !esp_selectors_match_out(&sa->params, ip, len))
+			continue;
+		if (!t->slot[i].superseded)
 			return sa;
+		if (old == NULL)
+			old = sa;
 	}
-	return NULL;
+	return old;
 }
 
 static void

@@ -54,6 +54,14 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "control_connects", tel_t->ctl.connects);
 	rte_tel_data_add_dict_u64(d, "control_heartbeats_rx", tel_t->ctl.heartbeats_rx);
 	rte_tel_data_add_dict_u64(d, "control_auth_failures", tel_t->ctl.auth_failures);
+	rte_tel_data_add_dict_u64(d, "sa_snapshots", tel_t->ctl.snapshots);
+	rte_tel_data_add_dict_u64(d, "sa_adds", tel_t->ctl.sa_adds);
+	rte_tel_data_add_dict_u64(d, "sa_dels", tel_t->ctl.sa_dels);
+	rte_tel_data_add_dict_u64(d, "sa_stale", tel_t->ctl.sa_stale);
+	rte_tel_data_add_dict_u64(d, "sa_rejected", tel_t->ctl.sa_rejected);
+	rte_tel_data_add_dict_u64(d, "sa_rekeys", tel_t->ctl.rekeys);
+	rte_tel_data_add_dict_u64(d, "sa_generation", tel_t->ctl.applied_gen);
+	rte_tel_data_add_dict_u64(d, "lifesize_reports", tel_t->ctl.reports);
 	rte_tel_data_add_dict_u64(d, "feedback_records", s->feedback_records);
 	rte_tel_data_add_dict_u64(d, "esp_in_bytes", tel_t->esp.stats.in_bytes);
 	rte_tel_data_add_dict_u64(d, "esp_out_bytes", tel_t->esp.stats.out_bytes);
@@ -79,13 +87,37 @@ cmd_drops(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* DPDK 22.11 telemetry nests only arrays of numbers or strings: the SA table comes by column. */
+/* DPDK 22.11 telemetry nests only arrays of numbers or strings: the SA table comes by column. It
+ * reads the slots' views (tgt_ctl.c refreshes them every millisecond), never an SA object the
+ * control path may retire meanwhile. */
 static int
 cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	enum { SPI, SLOT, DIR, AEAD, MODE, ENCAP, PACKETS, BYTES, SEQ, NCOL };
-	static const char *const names[NCOL] = { "spi",	  "slot",    "dir",   "aead", "mode",
-						 "encap", "packets", "bytes", "seq" };
+	enum {
+		SPI,
+		SLOT,
+		DIR,
+		AEAD,
+		MODE,
+		ENCAP,
+		SUPERSEDED,
+		PACKETS,
+		BYTES,
+		SEQ,
+		THRESHOLD,
+		NCOL
+	};
+	static const char *const names[NCOL] = { "spi",
+						 "slot",
+						 "dir",
+						 "aead",
+						 "mode",
+						 "encap",
+						 "superseded",
+						 "packets",
+						 "bytes",
+						 "seq",
+						 "lifesize_threshold" };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
@@ -95,35 +127,29 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		col[c] = rte_tel_data_alloc();
 		if (col[c] == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_array(col[c], c == SLOT	? RTE_TEL_INT_VAL
-						 : c >= PACKETS ? RTE_TEL_U64_VAL
-								: RTE_TEL_STRING_VAL);
+		rte_tel_data_start_array(col[c], c == SLOT || c == SUPERSEDED ? RTE_TEL_INT_VAL
+						 : c >= PACKETS		      ? RTE_TEL_U64_VAL
+									      : RTE_TEL_STRING_VAL);
 	}
-	for (uint32_t i = 0; i < tel_t->n_slots && i < 256; i++) {
-		/* the telemetry thread reads SAs the polling lcore uses; static SAs never go away,
-		 * and issue 4's control thread must retire through shc before telemetry may race it
-		 */
-		const struct esp_sa *sa = shc_lookup(tel_t->shc, i);
+	for (uint32_t i = 0, rows = 0; i < tel_t->n_slots && rows < 256; i++) {
+		struct tgt_slot_view v = tel_t->slot[i].view;
 
-		if (sa == NULL)
+		if (!v.present)
 			continue;
-
-		const struct esp_sa_params *p = &sa->params;
-		bool in = p->dir == ESP_DIR_INBOUND;
-
-		snprintf(spi, sizeof(spi), "0x%08x", p->spi);
+		rows++;
+		snprintf(spi, sizeof(spi), "0x%08x", v.spi);
 		rte_tel_data_add_array_string(col[SPI], spi);
-		rte_tel_data_add_array_int(col[SLOT], (int)sa->slot);
-		rte_tel_data_add_array_string(col[DIR], in ? "in" : "out");
-		rte_tel_data_add_array_string(col[AEAD], esp_aead_name(p->aead));
+		rte_tel_data_add_array_int(col[SLOT], (int)i);
+		rte_tel_data_add_array_string(col[DIR], v.dir == ESP_DIR_INBOUND ? "in" : "out");
+		rte_tel_data_add_array_string(col[AEAD], esp_aead_name(v.aead));
 		rte_tel_data_add_array_string(col[MODE],
-					      p->mode == ESP_MODE_TUNNEL ? "tunnel" : "transport");
-		rte_tel_data_add_array_string(col[ENCAP], p->udp_encap ? "udp" : "none");
-		rte_tel_data_add_array_u64(col[PACKETS], sa->rt.packets);
-		rte_tel_data_add_array_u64(col[BYTES], sa->rt.bytes);
-		/* inbound: highest authenticated number; outbound: last number taken from the CF */
-		rte_tel_data_add_array_u64(col[SEQ],
-					   in ? sa->replay.top : cf_seq_peek(tel_t->cf, sa->slot));
+					      v.mode == ESP_MODE_TUNNEL ? "tunnel" : "transport");
+		rte_tel_data_add_array_string(col[ENCAP], v.udp_encap ? "udp" : "none");
+		rte_tel_data_add_array_int(col[SUPERSEDED], v.superseded);
+		rte_tel_data_add_array_u64(col[PACKETS], v.packets);
+		rte_tel_data_add_array_u64(col[BYTES], v.bytes);
+		rte_tel_data_add_array_u64(col[SEQ], v.seq);
+		rte_tel_data_add_array_u64(col[THRESHOLD], v.threshold);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)

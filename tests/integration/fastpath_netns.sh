@@ -259,15 +259,18 @@ for bin in "$ROUTER_BIN" "$TARGET_BIN" "$CFG_CHECK"; do
 		exit 1
 	fi
 done
-# The targets share outbound sequence numbers through a shared-memory coupling facility, which
-# outlives them on purpose; give this run its own segment (removed by cleanup) if the target
-# takes --cf, so the test neither leaves one behind nor meets a demo's.
+# Router and targets share outbound sequence numbers through a shared-memory coupling facility,
+# which outlives them on purpose; give this run its own segment (removed by cleanup), so the test
+# neither leaves one behind nor meets a demo's.
 read -r -a ROUTER_ARGS <<<"${DVNS_ROUTER_ARGS:-}"
 read -r -a TARGET_ARGS <<<"${DVNS_TARGET_ARGS:-}"
 CF_SHM=
 if "$TARGET_BIN" --help 2>&1 | grep -q -- '--cf'; then
 	CF_SHM=${PFX}-cf
 	TARGET_ARGS+=(--cf "/$CF_SHM")
+fi
+if "$ROUTER_BIN" --help 2>&1 | grep -q -- '--cf'; then
+	ROUTER_ARGS+=(--cf "/${PFX}-cf")
 fi
 
 exec 9>"$LOCK"

@@ -102,6 +102,35 @@ test_limits(void **state)
 	cf_close(cf);
 }
 
+/* A slot's numbers belong to one SA: the same keys bound again (a restart) continue, another SA
+ * in the slot (reuse, rekey) starts at 1; the binding is seen through every mapping. */
+static void
+test_bind(void **state)
+{
+	static const uint8_t key_a[20] = { 1, 2, 3 }, key_b[20] = { 1, 2, 4 };
+	struct cf *cf = cf_open(shm_name, 16), *other = cf_open(shm_name, 16);
+	uint64_t a = cf_sa_tag(0x1000, key_a, sizeof(key_a));
+	uint64_t b = cf_sa_tag(0x1000, key_b, sizeof(key_b));
+	uint64_t a_spi = cf_sa_tag(0x1001, key_a, sizeof(key_a));
+
+	(void)state;
+	assert_non_null(cf);
+	assert_non_null(other);
+	assert_true(a != 0 && a != b && a != a_spi);
+	assert_int_equal(a, cf_sa_tag(0x1000, key_a, sizeof(key_a)));
+	assert_int_equal(cf_seq_bind(cf, 9, a), 1); /* a fresh slot */
+	assert_int_equal(cf_seq_take(cf, 9, 5, 0), 1);
+	assert_int_equal(cf_seq_bind(other, 9, a), 0); /* same SA again: continues */
+	assert_int_equal(cf_seq_take(other, 9, 1, 0), 6);
+	assert_int_equal(cf_seq_bind(other, 9, b), 1); /* new keys in the slot: starts over */
+	assert_int_equal(cf_seq_take(cf, 9, 1, 0), 1);
+	assert_int_equal(cf_seq_peek(cf, 9), 1);
+	assert_int_equal(cf_seq_bind(cf, 16, a), -EINVAL);
+	assert_int_equal(cf_seq_bind(cf, 9, 0), -EINVAL);
+	cf_close(other);
+	cf_close(cf);
+}
+
 int
 main(void)
 {
@@ -110,6 +139,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_concurrent_unique),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_bind),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

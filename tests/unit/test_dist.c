@@ -203,6 +203,22 @@ build_state_down(struct dist_msg *m)
 	m->target_state = (struct dist_target_state){ .target_id = 65535, .weight = 0 };
 }
 
+static void
+build_sa_sync(struct dist_msg *m)
+{
+	m->type = DIST_MSG_SA_SYNC;
+	m->sa_sync = (struct dist_sa_sync){ .generation = 0x100000007ull };
+}
+
+static void
+build_limit(struct dist_msg *m)
+{
+	m->type = DIST_MSG_LIFESIZE_LIMIT;
+	m->lifesize_limit = (struct dist_lifesize_limit){ .slot = 9,
+							  .generation = 0x10000000aull,
+							  .threshold = 1 };
+}
+
 struct msg_case {
 	const char *what;
 	void (*build)(struct dist_msg *m);
@@ -227,6 +243,8 @@ static const struct msg_case msg_cases[] = {
 	{ "heartbeat", build_heartbeat, 8 + 16 },
 	{ "target_state healthy", build_state_up, 8 + 5 },
 	{ "target_state down", build_state_down, 8 + 5 },
+	{ "sa_sync", build_sa_sync, 8 + 8 },
+	{ "lifesize_limit", build_limit, 8 + 20 },
 };
 #define N_MSG_CASES (sizeof(msg_cases) / sizeof(msg_cases[0]))
 
@@ -327,6 +345,14 @@ assert_msg_equal(const struct dist_msg *a, const struct dist_msg *b)
 		assert_int_equal(a->target_state.target_id, b->target_state.target_id);
 		assert_int_equal(a->target_state.weight, b->target_state.weight);
 		assert_int_equal(a->target_state.healthy, b->target_state.healthy);
+		break;
+	case DIST_MSG_SA_SYNC:
+		assert_true(a->sa_sync.generation == b->sa_sync.generation);
+		break;
+	case DIST_MSG_LIFESIZE_LIMIT:
+		assert_int_equal(a->lifesize_limit.slot, b->lifesize_limit.slot);
+		assert_true(a->lifesize_limit.generation == b->lifesize_limit.generation);
+		assert_true(a->lifesize_limit.threshold == b->lifesize_limit.threshold);
 		break;
 	default:
 		fail_msg("unexpected type %d", a->type);
@@ -456,7 +482,7 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "version 0", build_heartbeat, 0, 0, 0, false, -EPROTO },
 	{ "version 2", build_heartbeat, 0, 2, 0, false, -EPROTO },
 	{ "type 0", build_heartbeat, 1, 0, 0, false, -EPROTO },
-	{ "type 11", build_heartbeat, 1, 11, 0, false, -EPROTO },
+	{ "type 13", build_heartbeat, 1, 13, 0, false, -EPROTO },
 	{ "type 255", build_sa_v4_a128, 1, 255, 0, false, -EPROTO },
 	{ "reserved set", build_heartbeat, 3, 1, 0, false, -EBADMSG },
 	{ "body length says more", build_heartbeat, 7, 17, 0, false, -EBADMSG },
@@ -487,6 +513,8 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "conn_end family 0", build_conn_end4, 12, 0, 0, false, -EBADMSG },
 	{ "conn_end v4 src past 4", build_conn_end4, 18 + 15, 1, 0, false, -EBADMSG },
 	{ "target_state healthy 2", build_state_up, 12, 2, 0, false, -EBADMSG },
+	/* threshold 1 -> 0: a target must never be told to report after every zero bytes */
+	{ "lifesize_limit threshold 0", build_limit, 8 + 19, 0, 0, false, -EBADMSG },
 };
 
 static void
@@ -549,7 +577,11 @@ test_msg_encode_invalid(void **state)
 	m.conn_end.family = 5;
 	assert_int_equal(dist_msg_encode(&m, buf, sizeof(buf), &len), -EINVAL);
 	memset(&m, 0, sizeof(m));
-	m.type = (enum dist_msg_type)11;
+	m.type = (enum dist_msg_type)13;
+	assert_int_equal(dist_msg_encode(&m, buf, sizeof(buf), &len), -EINVAL);
+	memset(&m, 0, sizeof(m));
+	build_limit(&m);
+	m.lifesize_limit.threshold = 0;
 	assert_int_equal(dist_msg_encode(&m, buf, sizeof(buf), &len), -EINVAL);
 }
 
