@@ -205,12 +205,26 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	enum { ID, NAME, WEIGHT, HEALTHY, LINK, PACKETS, FLOWS, JOINED, JOINS, AUTHFAIL, NCOL };
-	static const char *const names[NCOL] = { "id",	    "name",	    "weight", "healthy",
-						 "link_up", "packets",	    "flows",  "joined",
-						 "joins",   "auth_failures" };
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT, COL_INT,
-						   COL_U64, COL_U64, COL_INT, COL_U64, COL_U64 };
+	enum {
+		ID,
+		NAME,
+		WEIGHT,
+		HEALTHY,
+		LINK,
+		PACKETS,
+		FLOWS,
+		JOINED,
+		JOINS,
+		AUTHFAIL,
+		DOWN,
+		NCOL
+	};
+	static const char *const names[NCOL] = { "id",	    "name",	     "weight",	 "healthy",
+						 "link_up", "packets",	     "flows",	 "joined",
+						 "joins",   "auth_failures", "says_down" };
+	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT,
+						   COL_INT, COL_U64, COL_U64, COL_INT,
+						   COL_U64, COL_U64, COL_INT };
 	struct rte_tel_data *col[NCOL];
 	struct sums s;
 
@@ -225,7 +239,8 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 
 		rte_tel_data_add_array_int(col[ID], ct->id);
 		rte_tel_data_add_array_string(col[NAME], ct->name);
-		rte_tel_data_add_array_int(col[WEIGHT], ct->weight);
+		rte_tel_data_add_array_int(col[WEIGHT], tel_r->ctl[t].weight ? tel_r->ctl[t].weight
+									     : ct->weight);
 		rte_tel_data_add_array_int(col[HEALTHY],
 					   (int)(atomic_load(&tel_r->targets.healthy) >> t & 1));
 		rte_tel_data_add_array_int(col[LINK], dp_port_link_up(&tel_r->link[t]));
@@ -234,6 +249,7 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_int(col[JOINED], tel_r->ctl[t].joined);
 		rte_tel_data_add_array_u64(col[JOINS], tel_r->ctl[t].joins);
 		rte_tel_data_add_array_u64(col[AUTHFAIL], tel_r->ctl[t].auth_failures);
+		rte_tel_data_add_array_int(col[DOWN], tel_r->ctl[t].draining);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)

@@ -139,6 +139,7 @@ struct tgt_ctl {
 	uint64_t heartbeats_rx;
 	uint64_t auth_failures; /* the router has another control key */
 	bool in_snapshot;
+	int sent_health;      /* the health last sent in TARGET_STATE; -1: none yet */
 	uint64_t applied_gen; /* newest SA generation applied */
 	uint64_t acked_gen;   /* ... and reported with SA_SYNC */
 	uint64_t snapshots;

@@ -12,7 +12,9 @@
  * generation: an older update is ignored), REKEY (the old SA stays for inbound, outbound moves to
  * the new one), LIFESIZE_LIMIT (report threshold). After every batch we answer SA_SYNC with the
  * newest generation applied.
- * To the router: LIFESIZE when an SA's bytes since the last report (the ESP engine's per-SA
+ * To the router: TARGET_STATE when our health changes (the TAP's link: with the kernel side of
+ * the TAP down, the application is unreachable and the router must send new connections
+ * elsewhere); LIFESIZE when an SA's bytes since the last report (the ESP engine's per-SA
  * counters, so the fast path does no extra work) reach its threshold, and every REPORT_MS for any
  * SA that counted something.
  */
@@ -186,6 +188,7 @@ drop_conn(struct tgt *t)
 {
 	dist_conn_close(&t->ctl.conn);
 	t->ctl.hello_sent = false;
+	t->ctl.sent_health = -1;
 	t->ctl.in_snapshot = false;
 	t->ctl.acked_gen = 0;
 }
@@ -270,6 +273,16 @@ tgt_ctl_poll(struct tgt *t, uint64_t now)
 
 			if (dist_conn_send(&c->conn, &sync) == 0)
 				c->acked_gen = c->applied_gen;
+		}
+		int healthy = dp_port_link_up(&t->tap) == 1;
+
+		if (healthy != c->sent_health) {
+			struct dist_msg st = { .type = DIST_MSG_TARGET_STATE,
+					       .target_state = { .target_id = t->cfg->id,
+								 .healthy = healthy } };
+
+			if (dist_conn_send(&c->conn, &st) == 0)
+				c->sent_health = healthy;
 		}
 		if (now - c->last_tx_tsc >= HEARTBEAT_MS * ms) {
 			struct dist_msg hb = { .type = DIST_MSG_HEARTBEAT,

@@ -100,6 +100,7 @@ setup(struct tgt *t, const char *cf_name)
 	}
 	t->tap_peer_mac = t->tap.mac; /* until the kernel sends its first frame */
 	dist_conn_init(&t->ctl.conn);
+	t->ctl.sent_health = -1;
 	rc = esp_lcore_init(&t->esp);
 	if (rc < 0)
 		return rc;
