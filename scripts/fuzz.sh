@@ -11,10 +11,10 @@ if [ ! -f build-fuzz/build.ninja ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz tests/fuzz/fuzz_esp_inbound tests/fuzz/fuzz_cfg tests/fuzz/fuzz_gre_decap \
-	tests/fuzz/fuzz_classify tests/fuzz/fuzz_dist >/dev/null
+	tests/fuzz/fuzz_classify tests/fuzz/fuzz_dist tests/fuzz/fuzz_ike_msg >/dev/null
 
 mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg build-fuzz/corpus/gre build-fuzz/corpus/classify \
-	build-fuzz/corpus/dist
+	build-fuzz/corpus/dist build-fuzz/corpus/ike
 cp conf/*.json build-fuzz/corpus/cfg/
 # ESP seeds: scapy-made packets (outer + ESP) of every AEAD x mode x encapsulation x family, each with
 # a leading 0 byte (= "as on the wire"), and their payloads with a leading odd byte (= "seal this")
@@ -71,14 +71,31 @@ for name, b in seeds.items():
     with open(os.path.join(d, name), "wb") as out:
         out.write(b)
 PY
+# IKE seeds: the scapy-made messages of tests/vectors/ike_scapy_vectors.json (scripts/ike_vectors.py)
+# as datagrams, and each SK payload's inner chain as "first payload type, chain" (fuzz_ike_msg.c)
+/usr/bin/python3 - <<'PY'
+import json, os
+d = "build-fuzz/corpus/ike"
+with open("tests/vectors/ike_scapy_vectors.json", encoding="utf-8") as f:
+    for v in json.load(f)["vectors"]:
+        b = bytes.fromhex(v["hex"])
+        with open(os.path.join(d, v["name"]), "wb") as out:
+            out.write(b)
+        sk = v["sk"]
+        if sk:
+            ct = b[sk["aad_len"] + sk["iv_len"]:len(b) - sk["icv_len"]]
+            with open(os.path.join(d, v["name"] + "_inner"), "wb") as out:
+                out.write(b[sk["aad_len"] - 4:sk["aad_len"] - 3] + ct[:len(ct) - 1 - sk["pad_len"]])
+PY
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for t in esp_inbound cfg gre_decap classify dist; do
+for t in esp_inbound cfg gre_decap classify dist ike_msg; do
 	corpus=build-fuzz/corpus/esp max_len=1500
 	[ "$t" = cfg ] && corpus=build-fuzz/corpus/cfg max_len=16384
 	[ "$t" = gre_decap ] && corpus=build-fuzz/corpus/gre max_len=1600
 	[ "$t" = classify ] && corpus=build-fuzz/corpus/classify max_len=1600
 	[ "$t" = dist ] && corpus=build-fuzz/corpus/dist max_len=4096
+	[ "$t" = ike_msg ] && corpus=build-fuzz/corpus/ike max_len=4096
 	echo "=== fuzz_$t for ${secs}s"
 	if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=$max_len \
 		-print_final_stats=1 "$corpus" >build-fuzz/fuzz_$t.log 2>&1; then
