@@ -146,6 +146,25 @@ cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag)
 	return 1;
 }
 
+int
+cf_seq_find(const struct cf *cf, uint64_t tag)
+{
+	int found = -ENOENT;
+	uint64_t most = 0;
+
+	for (uint32_t s = 0; s < cf->n_slots && tag != 0; s++) {
+		const struct cf_slot *slot = &cf->shm->slot[s];
+		uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+
+		if (atomic_load_explicit(&slot->tag, memory_order_acquire) == tag &&
+		    (found < 0 || seq > most)) {
+			found = (int)s;
+			most = seq;
+		}
+	}
+	return found;
+}
+
 uint64_t
 cf_seq_peek(const struct cf *cf, uint32_t slot)
 {

@@ -40,6 +40,10 @@ int cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last);
  * used, so no IV repeats under a key); else the slot starts over at 1 for the new SA (1). The SA's
  * installer calls it before any target uses the slot. -EINVAL for a bad slot or tag 0. */
 int cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag);
+/* The slot holding numbers for tag (the one with the most, should several), or -ENOENT: where an
+ * SA installed again (a restarted router with an edited file, an SA removed and brought back)
+ * must go to continue above its numbers. */
+int cf_seq_find(const struct cf *cf, uint64_t tag);
 /* An SA's tag: 64 bits of BLAKE2b over its SPI and keying material (never 0). */
 uint64_t cf_sa_tag(uint32_t spi, const uint8_t *keymat, size_t keymat_len);
 /* The last number handed out for slot (0 = none), for telemetry. */

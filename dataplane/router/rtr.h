@@ -166,6 +166,7 @@ struct rtr_sa_rec {
 	uint64_t threshold;	     /* bytes a target counts between reports */
 	uint64_t packets;	     /* reported */
 	uint64_t added_tsc;
+	uint32_t owner;	   /* the IKE CHILD SA pair it belongs to; 0: static */
 	uint64_t top_view; /* the authenticated window's top, copied each ms for telemetry */
 	bool soft_time_raised;
 };
@@ -256,7 +257,7 @@ struct rtr {
 	struct shc *slots;		      /* every SA by slot */
 	rtr_flow_fn slot_flow[RTR_MAX_SLOTS]; /* inbound: tunnel or transport */
 	uint32_t n_slots;		      /* slots ever used (telemetry walks them) */
-	uint32_t n_static;		      /* slots 0..n_static-1: static_sas (reload) */
+	uint32_t n_static;		      /* static_sas live below this slot (reload) */
 	uint64_t sa_generation;		      /* of the last change */
 	struct dct *dct;
 	struct dct_target_set targets;
@@ -273,6 +274,9 @@ struct rtr {
 	struct rtr_classify_ctx cls_ctx;
 	struct rtr_ctl ctl[CFG_MAX_TARGETS];
 	struct rtr_dist dist;
+	struct rtr_ike *ike; /* rtr_ike.c */
+	/* a soft or hard lifesize limit (bytes or time) reached by slot's SA (rtr_ike.c) */
+	void (*sa_event)(struct rtr *r, uint32_t slot, enum shc_lifesize_event ev);
 	struct rtr_main main;
 };
 
@@ -293,7 +297,11 @@ int rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot);
 void rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets);
 /* Time lifetimes: soft -> rekey event, hard -> delete (main lcore, once a second). */
 void rtr_sa_expire(struct rtr *r, uint64_t now);
-/* Re-reads static_sas: unchanged SAs stay, changed ones are replaced, missing ones deleted. */
+/* Installs c's static_sas at start-up: each in slot = its position, except an outbound SA whose
+ * keys have numbers in the CF (a restart), which goes back to that slot. 0 or -EINVAL (printed). */
+int rtr_sa_install_static(struct rtr *r, const struct cfg_router *c);
+/* Re-reads static_sas, matched by SPI and direction: unchanged SAs stay in their slots, changed
+ * ones are replaced in theirs, missing ones deleted, new ones placed as at start-up. */
 void rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh);
 const struct esp_sa *rtr_sa_query(const struct rtr *r, uint32_t slot);
 /* Frees deleted SAs whose grace period has passed (main lcore, every loop). */
@@ -318,6 +326,16 @@ uint16_t rtr_flow_plain_burst(struct rtr_worker *w, struct rte_mbuf **pkts, stru
 void rtr_dispatch_burst(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts,
 			const struct rtr_flow *flows, uint16_t n, uint64_t now);
 void rtr_dispatch_flush(struct rtr_worker *w, struct rtr *r);
+
+/* rtr_ike.c: the IKE engine on the main lcore (punted datagrams in, answers out, CHILD SAs into
+ * the SA table). */
+struct rtr_ike;
+int rtr_ike_init(struct rtr *r);
+void rtr_ike_fini(struct rtr *r);
+uint32_t rtr_ike_poll(struct rtr *r, uint64_t now);
+/* rtr_control.c: an IP packet (data at the IP header) to a peer on the uplink, by its learned
+ * MAC; consumes m. false (m freed, counted) when the peer's MAC is unknown or the queue full. */
+bool rtr_send_to_peer(struct rtr *r, struct rte_mbuf *m);
 
 /* rtr_main.c: re-reads the config file's static_sas (main lcore, after SIGHUP). */
 void rtr_reload(struct rtr *r);

@@ -74,18 +74,8 @@ install_sas(struct rtr *r)
 
 	if (rc < 0)
 		return rc;
-	for (uint32_t i = 0; i < c->n_static_sas; i++) {
-		/* static SAs: slot = position in the list, the same on every target */
-		rc = rtr_sa_add_at(r, &c->static_sas[i], i, &r->main.esp);
-		if (rc < 0) {
-			fprintf(stderr, "static_sas[%u]: SPI 0x%08x: cannot install: %s\n", i,
-				c->static_sas[i].spi, strerror(-rc));
-			return rc;
-		}
-	}
-	r->n_static = c->n_static_sas;
-	r->dist.next_slot = c->n_static_sas; /* negotiated SAs after the static ones */
-	return 0;
+	r->dist.next_slot = c->n_static_sas % RTR_MAX_SLOTS; /* negotiated SAs after the static */
+	return rtr_sa_install_static(r, c);
 }
 
 static int

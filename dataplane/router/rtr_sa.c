@@ -245,11 +245,16 @@ rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets)
 	rec->packets += packets;
 	switch (shc_lifesize_report(&rec->life, bytes)) {
 	case SHC_LIFESIZE_SOFT:
-		d->rekey_events++; /* IKE (issue 5) rekeys; until then counted and shown */
+		d->rekey_events++;
+		if (r->sa_event != NULL) /* IKE rekeys the pair */
+			r->sa_event(r, slot, SHC_LIFESIZE_SOFT);
 		break;
 	case SHC_LIFESIZE_HARD:
 		d->hard_expired++;
-		rtr_sa_del(r, slot);
+		if (r->sa_event != NULL) /* IKE deletes the pair with the peer */
+			r->sa_event(r, slot, SHC_LIFESIZE_HARD);
+		if (rec->present) /* the engine may have deleted the pair already */
+			rtr_sa_del(r, slot);
 		return;
 	case SHC_LIFESIZE_NONE:
 		break;
@@ -275,11 +280,16 @@ rtr_sa_expire(struct rtr *r, uint64_t now)
 
 		if (lt->hard_seconds != 0 && age_s >= lt->hard_seconds) {
 			r->dist.hard_expired++;
-			rtr_sa_del(r, s);
+			if (r->sa_event != NULL)
+				r->sa_event(r, s, SHC_LIFESIZE_HARD);
+			if (rec->present)
+				rtr_sa_del(r, s);
 		} else if (lt->soft_seconds != 0 && age_s >= lt->soft_seconds &&
 			   !rec->soft_time_raised) {
 			rec->soft_time_raised = true;
 			r->dist.rekey_events++;
+			if (r->sa_event != NULL)
+				r->sa_event(r, s, SHC_LIFESIZE_SOFT);
 		}
 	}
 }
@@ -297,37 +307,122 @@ same_sa(const struct rtr_sa_rec *rec, const struct esp_sa_params *p)
 	return memcmp(&a, &b, sizeof(a)) == 0;
 }
 
+/* The position in fresh of the SA with p's SPI and direction, or -1. */
+static int
+find_fresh(const struct cfg_router *fresh, const struct esp_sa_params *p)
+{
+	for (uint32_t i = 0; i < fresh->n_static_sas; i++)
+		if (fresh->static_sas[i].spi == p->spi && fresh->static_sas[i].dir == p->dir)
+			return (int)i;
+	return -1;
+}
+
+/* The free slot holding the CF numbers of outbound SA p, or -ENOENT. */
+static int
+cf_slot(const struct rtr *r, const struct esp_sa_params *p)
+{
+	if (p->dir != ESP_DIR_OUTBOUND || r->dist.cf == NULL)
+		return -ENOENT;
+
+	int s = cf_seq_find(r->dist.cf, cf_sa_tag(p->spi, p->keymat, p->keymat_len));
+
+	if (s < 0 || (uint32_t)s >= r->slots->n_slots || shc_lookup(r->slots, (uint32_t)s) != NULL)
+		return -ENOENT;
+	return s;
+}
+
+struct static_counts {
+	uint32_t kept, added, removed, failed;
+	uint32_t top; /* 1 + the highest slot holding a static SA */
+};
+
+/* Installs static_sas[i]: an outbound SA back in the slot its CF numbers are in (anywhere else
+ * they would start over and IVs repeat under its key), else in slot pos if free, else in the
+ * next free one. */
+static void
+add_static(struct rtr *r, const struct cfg_router *c, uint32_t i, uint32_t pos,
+	   struct static_counts *n)
+{
+	const struct esp_sa_params *p = &c->static_sas[i];
+	int cf = cf_slot(r, p);
+	uint32_t slot = cf >= 0 ? (uint32_t)cf : pos;
+	int rc;
+
+	if (slot < r->slots->n_slots && shc_lookup(r->slots, slot) == NULL)
+		rc = rtr_sa_add_at(r, p, slot, &r->main.esp);
+	else
+		rc = rtr_sa_add(r, p, &r->main.esp, &slot);
+	if (rc < 0) {
+		n->failed++;
+		fprintf(stderr, "static_sas[%u]: SPI 0x%08x: cannot install: %s\n", i, p->spi,
+			strerror(-rc));
+		return;
+	}
+	n->added++;
+	if (slot + 1 > n->top)
+		n->top = slot + 1;
+}
+
+/* Brings the table's static SAs to c's, matched by SPI and direction, not by position: an SA that
+ * stays keeps its slot (the targets' copies, the replay windows, the CF numbers of its keys) when
+ * one before it in the file is removed; a changed one is replaced in its slot; new ones go where
+ * add_static says, the outbound ones with CF numbers first (nothing else may take their slots). */
+static void
+sync_static(struct rtr *r, const struct cfg_router *c, struct static_counts *n)
+{
+	bool placed[RTR_MAX_SLOTS] = { false };
+
+	for (uint32_t s = 0; s < r->n_static; s++) {
+		const struct rtr_sa_rec *rec = &r->dist.rec[s];
+
+		if (!rec->present || rec->owner != 0) /* IKE's SAs are not the file's */
+			continue;
+
+		int i = find_fresh(c, &rec->params);
+
+		if (i >= 0 && same_sa(rec, &c->static_sas[i])) {
+			placed[i] = true;
+			n->kept++;
+			n->top = s + 1;
+			continue;
+		}
+		if (rtr_sa_del(r, s) == 0)
+			n->removed++;
+		if (i < 0)
+			continue;
+		placed[i] = true;
+		add_static(r, c, (uint32_t)i, s, n);
+	}
+	for (int round = 0; round < 2; round++) {
+		for (uint32_t i = 0; i < c->n_static_sas; i++) {
+			if (placed[i] || (round == 0 && cf_slot(r, &c->static_sas[i]) < 0))
+				continue;
+			placed[i] = true;
+			add_static(r, c, i, i, n);
+		}
+	}
+	r->n_static = n->top;
+}
+
+int
+rtr_sa_install_static(struct rtr *r, const struct cfg_router *c)
+{
+	struct static_counts n = { 0 };
+
+	if (c->n_static_sas > RTR_MAX_SLOTS)
+		return -EINVAL;
+	sync_static(r, c, &n);
+	return n.failed ? -EINVAL : 0;
+}
+
 void
 rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh)
 {
-	uint32_t n_old = r->n_static, n_new = fresh->n_static_sas;
-	uint32_t kept = 0, added = 0, removed = 0, failed = 0;
+	struct static_counts n = { 0 };
 
-	for (uint32_t i = 0; i < RTE_MAX(n_old, n_new); i++) {
-		const struct esp_sa_params *p = i < n_new ? &fresh->static_sas[i] : NULL;
-
-		if (p != NULL && same_sa(&r->dist.rec[i], p)) {
-			kept++;
-			continue;
-		}
-		if (r->dist.rec[i].present && rtr_sa_del(r, i) == 0)
-			removed++;
-		if (p == NULL)
-			continue;
-
-		int rc = rtr_sa_add_at(r, p, i, &r->main.esp);
-
-		if (rc < 0) {
-			failed++;
-			fprintf(stderr, "reload: static_sas[%u]: SPI 0x%08x: cannot install: %s\n",
-				i, p->spi, strerror(-rc));
-		} else {
-			added++;
-		}
-	}
-	r->n_static = n_new;
+	sync_static(r, fresh, &n);
 	printf("dvipsec-router: reload: static SAs: %u kept, %u added, %u removed, %u failed\n",
-	       kept, added, removed, failed);
+	       n.kept, n.added, n.removed, n.failed);
 	fflush(stdout);
 }
 

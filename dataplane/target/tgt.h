@@ -148,7 +148,9 @@ struct tgt_ctl {
 	uint64_t sa_stale;    /* an update older than what the slot has: ignored */
 	uint64_t sa_rejected; /* an SA_ADD this target cannot build (bad parameters) */
 	uint64_t rekeys;
-	uint64_t reports; /* LIFESIZE sent */
+	uint64_t reports;	/* LIFESIZE sent */
+	uint64_t link_down_tsc; /* when the trusted link was first seen down; 0: up */
+	uint64_t link_restarts; /* the link port restarted to reconnect (tgt_ctl.c relink) */
 };
 
 struct tgt {

@@ -5,7 +5,9 @@
  * connect to the router's endpoint (retrying every RETRY_MS while it is not there), seal with the
  * control key, announce ourselves with a HELLO once the handshake is through, and send a HEARTBEAT
  * every HEARTBEAT_MS. A dead connection or a router restart just means a new connection, and a
- * new connection brings a full snapshot.
+ * new connection brings a full snapshot. A restarted router also means a new trusted link: DPDK's
+ * memif client connects in rte_eth_dev_start() only and never again by itself, so while we reach
+ * a router and our link stays down we restart the link port (relink).
  *
  * From the router: SNAPSHOT_BEGIN .. SA_ADDs .. SNAPSHOT_END (slots the snapshot did not name are
  * emptied at the end), SA_ADD / SA_DEL (installed in the shadow cache under the router's
@@ -15,13 +17,14 @@
  * To the router: TARGET_STATE when our health changes (the TAP's link: with the kernel side of
  * the TAP down, the application is unreachable and the router must send new connections
  * elsewhere); LIFESIZE when an SA's bytes since the last report (the ESP engine's per-SA
- * counters, so the fast path does no extra work) reach its threshold, and every REPORT_MS for any
- * SA that counted something.
+ * counters, so the fast path does no extra work) reach its threshold or our own count passes one of
+ * its byte limits, and every REPORT_MS for any SA that counted something.
  */
 #include <errno.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 
 #include "tgt.h"
 
@@ -193,8 +196,17 @@ drop_conn(struct tgt *t)
 	t->ctl.acked_gen = 0;
 }
 
-/* LIFESIZE for every slot whose SA counted past its threshold, or counted anything and was not
- * reported for REPORT_MS; and the telemetry view of every slot. */
+/* Our own count of an SA passed one of its byte limits since the last report: the router's sum,
+ * which holds all of it, has passed it too and must hear of it now, not a threshold later (else
+ * this target alone could carry up to a threshold past the hard limit). */
+static bool
+crossed(uint64_t reported, uint64_t counted, uint64_t limit)
+{
+	return limit != 0 && reported < limit && counted >= limit;
+}
+
+/* LIFESIZE for every slot whose SA counted past its threshold or one of its byte limits, or
+ * counted anything and was not reported for REPORT_MS; and the telemetry view of every slot. */
 static void
 report_lifesize(struct tgt *t, uint64_t now, bool joined)
 {
@@ -208,11 +220,15 @@ report_lifesize(struct tgt *t, uint64_t now, bool joined)
 		if (sa == NULL || !joined)
 			continue;
 
+		const struct esp_lifetime *lt = &sa->params.lifetime;
 		uint64_t bytes = sa->rt.bytes - l->reported_bytes;
 		uint64_t packets = sa->rt.packets - l->reported_packets;
+		bool due = (l->threshold != 0 && bytes >= l->threshold) ||
+			   crossed(l->reported_bytes, sa->rt.bytes, lt->soft_bytes) ||
+			   crossed(l->reported_bytes, sa->rt.bytes, lt->hard_bytes) ||
+			   now - l->last_report_tsc >= REPORT_MS * ms;
 
-		if (packets == 0 || (!(l->threshold != 0 && bytes >= l->threshold) &&
-				     now - l->last_report_tsc < REPORT_MS * ms))
+		if (packets == 0 || !due)
 			continue;
 
 		struct dist_msg m = { .type = DIST_MSG_LIFESIZE,
@@ -228,6 +244,33 @@ report_lifesize(struct tgt *t, uint64_t now, bool joined)
 		l->last_report_tsc = now;
 		t->ctl.reports++;
 	}
+}
+
+/* The link went down with the router that served it (memif: its server) and does not come back by
+ * itself. A router we reach over the control channel has its link ports open (it opens them before
+ * its control listeners), so a restart of our port connects; at most once per RETRY_MS, and
+ * only after the link was down that long (a port just started connects by itself). Runs on the
+ * polling lcore: nothing else uses the port meanwhile. */
+static void
+relink(struct tgt *t, uint64_t now)
+{
+	struct tgt_ctl *c = &t->ctl;
+	const uint64_t ms = rte_get_tsc_hz() / 1000;
+
+	if (dp_port_link_up(&t->link) == 1) {
+		c->link_down_tsc = 0;
+		return;
+	}
+	if (c->link_down_tsc == 0) {
+		c->link_down_tsc = now;
+		return;
+	}
+	if (now - c->link_down_tsc < RETRY_MS * ms)
+		return;
+	c->link_down_tsc = now;
+	rte_eth_dev_stop(t->link.id);
+	if (rte_eth_dev_start(t->link.id) == 0)
+		c->link_restarts++;
 }
 
 void
@@ -274,6 +317,8 @@ tgt_ctl_poll(struct tgt *t, uint64_t now)
 			if (dist_conn_send(&c->conn, &sync) == 0)
 				c->acked_gen = c->applied_gen;
 		}
+		relink(t, now);
+
 		int healthy = dp_port_link_up(&t->tap) == 1;
 
 		if (healthy != c->sent_health) {

@@ -54,6 +54,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "control_connects", tel_t->ctl.connects);
 	rte_tel_data_add_dict_u64(d, "control_heartbeats_rx", tel_t->ctl.heartbeats_rx);
 	rte_tel_data_add_dict_u64(d, "control_auth_failures", tel_t->ctl.auth_failures);
+	rte_tel_data_add_dict_u64(d, "link_restarts", tel_t->ctl.link_restarts);
 	rte_tel_data_add_dict_u64(d, "sa_snapshots", tel_t->ctl.snapshots);
 	rte_tel_data_add_dict_u64(d, "sa_adds", tel_t->ctl.sa_adds);
 	rte_tel_data_add_dict_u64(d, "sa_dels", tel_t->ctl.sa_dels);

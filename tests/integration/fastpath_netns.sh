@@ -11,21 +11,31 @@
 #            return), t1's back through the router
 #
 # gen_config.py writes the three configs from one SA table (3 AEADs x tunnel/transport x raw/UDP,
-# one inbound and one outbound SA each, TCP port 5001..5012); esp_client.py runs the scenarios
-# (handshake + data per SA, 40 flows and the weighted split, replay, unknown SPI, bad ICV, plain
-# TCP, the format and sequence numbers of every ESP reply) and appends one row per scenario to the
-# summary; the driver itself adds rows for direct return, failover (kill -9 and restart of t1) and
-# telemetry. Everything created here (namespaces, veth, work dir, DPDK runtime dirs, processes) is
-# removed by the EXIT trap on every path; a failure prints the processes' logs, their telemetry
-# and the namespaces' addresses, routes and neighbours.
+# one inbound and one outbound SA each, TCP port 5001..5012, plus the pairs of the distribution
+# rows on 5013..5015). Only the router has static SAs: the targets start empty and get every SA
+# over the control channel, so every answered packet also proves the distribution.
+# esp_client.py runs the scenarios (handshake + data per SA, 40 flows and the weighted split,
+# replay, unknown SPI, bad ICV, plain TCP, the format and sequence numbers of every ESP reply) and
+# appends one row per scenario to the summary; dist_client.py the SA distribution rows (sa-dist:
+# the targets hold exactly the router's SAs; sa-reload: SIGHUP with a pair removed and one added;
+# lifesize: byte lifetimes summed from the targets' reports, soft -> rekey event, hard -> deleted
+# everywhere); the driver itself adds rows for direct return, the control channel, failover (kill
+# -9 and restart of t1, which must come back with the full SA list from one snapshot), router
+# restart (targets keep running and rejoin) and telemetry. Everything created here (namespaces,
+# veth, work dir, DPDK runtime dirs, processes) is removed by the EXIT trap on every path; a
+# failure prints the processes' logs, their telemetry and the namespaces' addresses, routes and
+# neighbours.
 # To test this test without the C binaries: mock_dataplane.py make-build DIR --cfg-check PATH makes
 # a build dir whose dvipsec-router/-target are a Python stand-in (DVMOCK_FAULT breaks it on
-# purpose).
+# purpose); it has no control channel, so run it with DVNS_TARGET_STATIC_SAS=1, and only
+# esp_client.py's rows mean something then.
 #
 # Usage: fastpath_netns.sh BUILD_DIR [esp_client.py run options, e.g. --exact-split]
 # Exit: 0 pass, 77 skipped (not root, no /dev/net/tun, no ip/ethtool/scapy), 1 fail.
 # Environment: DVNS_ROUTER_ARGS / DVNS_TARGET_ARGS: extra arguments (e.g. "--idle-sleep-us 20");
 # DVNS_KEEP=1 keeps the work dir; DVNS_START_TIMEOUT (s, default 30) per process;
+# DVNS_TARGET_STATIC_SAS=1 gives the targets the router's static SAs too (gen_config.py
+# --target-static-sas; for a stand-in without a control channel: sa-dist then fails);
 # DVNS_SUFFIX=x names the namespaces dvcx, dvt1x, dvt2x and the root veth dvr-upx (up to 9
 # characters), so the test can run beside a demo or a manual setup that uses the plain names.
 set -uo pipefail
@@ -55,9 +65,10 @@ DVIPA=192.0.2.1
 CLIENT_ADDR=192.0.2.10/24
 CLIENT_HOST=192.0.2.10/32
 CLIENT_INNER_NET=198.51.100.0/24
-PORTS=5001-5012,8080
+PORTS=5001-5015,8080
 START_TIMEOUT=${DVNS_START_TIMEOUT:-30}
 CLIENT_TIMEOUT=110
+DIST_TIMEOUT=60
 LOCK=/run/lock/dvipsec-fastpath-netns.lock
 OWNER=/run/lock/dvipsec-fastpath-netns$SUFFIX.owner
 
@@ -171,7 +182,8 @@ diagnostics() {
 	echo "---- telemetry"
 	if [ -n "${PID[router]:-}" ]; then
 		"$PY" "$HERE/telemetry.py" dump "${PFX}r" /dvipsec/router/stats /dvipsec/router/drops \
-			/dvipsec/targets /dvipsec/dct,64 /dvipsec/sa | cut -c1-4000 | sed 's/^/router /'
+			/dvipsec/targets /dvipsec/dct,64 /dvipsec/sa /dvipsec/dist /dvipsec/lifesize |
+			cut -c1-4000 | sed 's/^/router /'
 	fi
 	for t in "${TARGETS[@]}"; do
 		[ -n "${PID[$t]:-}" ] || continue
@@ -328,11 +340,13 @@ echo "$$ $WORK $PFX" >"$OWNER"
 log "work dir $WORK, EAL prefixes ${PFX}r ${PFX}t1 ${PFX}t2"
 
 # -- configuration -----------------------------------------------------------------------------
+gen_args=()
+[ "${DVNS_TARGET_STATIC_SAS:-0}" = 1 ] && gen_args+=(--target-static-sas)
 run "$PY" "$HERE/gen_config.py" "$WORK" --prefix "$PFX" --uplink "$VETH_ROUTER" \
-	--t2-uplink "$VETH_T2_UP"
-for f in router target1 target2; do
+	--t2-uplink "$VETH_T2_UP" "${gen_args[@]}"
+for f in router router-reload target1 target2; do
 	role=--target
-	[ $f = router ] && role=--router
+	[ "${f#router}" != "$f" ] && role=--router
 	if ! out=$("$CFG_CHECK" "$role" "$WORK/$f.json" 2>&1); then
 		fail "dvipsec-cfg-check rejects the generated $f.json: $out"
 	fi
@@ -470,8 +484,43 @@ joined2="$(targets_field joined 1),$(targets_field healthy 1)"
 if [ "$auth_fail" != 1 ] || [ "$joined2" != "1,1" ]; then
 	ctl=FAIL
 fi
+# the wrong-key peer never got an SA: at most the router's half of the handshake, then closed
+# (an SA_ADD alone is several hundred bytes; the sealed channel itself is tested in test_dist)
+case "$rogue" in
+"router sent "*" and then closed")
+	rogue_bytes=${rogue#router sent }
+	rogue_bytes=${rogue_bytes%% *}
+	[ "$rogue_bytes" -lt 200 ] || ctl=FAIL
+	;;
+*) ctl=FAIL ;;
+esac
 row control "$ctl" "targets joined ${joined}; wrong-key peer on t2's socket: auth_failures ${auth_fail}, t2 joined,healthy ${joined2} ($rogue)"
 [ "$ctl" = PASS ] || status=1
+
+# -- SA distribution: sa-dist, sa-reload (SIGHUP), lifesize (dist_client.py, client namespace) ---
+if [ "$status" -eq 0 ]; then
+	log "dist_client: SA distribution rows"
+	start dist ip netns exec "$NS_CLIENT" "$PY" -u "$HERE/dist_client.py" run "$WORK/test.json" \
+		--iface "$VETH_CLIENT" --summary "$SUMMARY" --router-pid "${PID[router]}" \
+		--router-config "$WORK/router.json" --reload-config "$WORK/router-reload.json" \
+		--router-log "$WORK/router.out"
+	deadline=$(($(date +%s) + DIST_TIMEOUT))
+	while kill -0 "${PID[dist]}" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 0.2
+	done
+	timed_out=0
+	kill -0 "${PID[dist]}" 2>/dev/null && timed_out=1
+	stop_proc dist 2
+	cat "$WORK/dist.out" "$WORK/dist.err"
+	if [ "$timed_out" = 1 ]; then
+		row dist FAIL "dist_client.py did not finish within ${DIST_TIMEOUT}s"
+		status=1
+	elif [ "${STATUS[dist]}" != 0 ]; then
+		grep -q FAIL "$SUMMARY" || row dist FAIL "dist_client.py exited with status ${STATUS[dist]}"
+		status=1
+	fi
+	[ "$status" -eq 0 ] || diagnostics
+fi
 
 # -- failover: kill -9 t1; within 1 s it is unhealthy and its connections are flushed, new
 # connections (kernel TCP to :8080) all go to t2; t1 restarted takes new connections again --------
@@ -517,14 +566,66 @@ if [ "$status" -eq 0 ]; then
 		sleep 0.1
 	done
 	[ "$(targets_field joins 0)" = 2 ] || fo=FAIL
+	# it has no static SAs: what it holds came in one snapshot, and the connections below that
+	# it takes prove it
+	if ! sa_t1=$("$PY" "$HERE/dist_client.py" sa-check "$WORK/test.json" --target t1 \
+		--snapshots 1 2>&1); then
+		fo=FAIL
+	fi
 	answers=$(plain_conns 8 | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 	case "$answers" in
 	*t1*t2* | *t2*t1*) ;;
 	*) fo=FAIL ;;
 	esac
-	fo_info="$fo_info; restarted, rejoined (joins $(targets_field joins 0)), 8 new connections:${answers%,}"
+	fo_info="$fo_info; restarted, rejoined (joins $(targets_field joins 0)), $sa_t1,"
+	fo_info+=" 8 new connections:${answers%,}"
 	row failover "$fo" "$fo_info"
 	[ "$fo" = PASS ] || status=1
+fi
+
+# -- router restart: SIGTERM; the targets keep running without it (and notice); started again,
+# they rejoin, take a snapshot each, their links come back (DPDK's memif client connects only in
+# rte_eth_dev_start: the target restarts its link port, link_restarts), new connections go through
+# both, and ESP replies continue above the sequence numbers used before (dist_client.py) --------
+target_stat() { # TARGET FIELD: one /dvipsec/target/stats value
+	"$PY" "$HERE/telemetry.py" get "${PFX}$1" /dvipsec/target/stats 2>/dev/null |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null
+}
+if [ "$status" -eq 0 ]; then
+	rr_ok=1
+	run "$PY" "$HERE/dist_client.py" restart-snapshot "$WORK/test.json" --out "$WORK/before.json"
+	stop_proc router 5
+	rr_note="router exit ${STATUS[router]} after SIGTERM"
+	[ "${STATUS[router]}" = 0 ] || rr_ok=0
+	mv "$WORK/router.out" "$WORK/router-1.out"
+	mv "$WORK/router.err" "$WORK/router-1.err"
+	noticed=
+	for ((i = 0; i < 30; i++)); do # 1.5 s without a router
+		sleep 0.05
+		for t in "${TARGETS[@]}"; do
+			kill -0 "${PID[$t]}" 2>/dev/null || rr_ok=0
+			case " $noticed " in *" $t "*) continue ;; esac
+			[ "$(target_stat "$t" control_joined)" = 0 ] && noticed+=" $t"
+		done
+	done
+	for t in "${TARGETS[@]}"; do
+		if ! kill -0 "${PID[$t]}" 2>/dev/null; then
+			rr_note+="; $t DIED without the router"
+			rr_ok=0
+		fi
+	done
+	[ "$noticed" = " ${TARGETS[*]}" ] || rr_ok=0
+	rr_note+="; without it for 1.5 s: ${TARGETS[*]} running, channel down at${noticed:- none}"
+	unset 'STATUS[router]'
+	start router "$ROUTER_BIN" --config "$WORK/router.json" "${ROUTER_ARGS[@]}"
+	wait_ready router
+	if ! ip netns exec "$NS_CLIENT" "$PY" "$HERE/dist_client.py" restart-check \
+		"$WORK/test.json" --iface "$VETH_CLIENT" --summary "$SUMMARY" \
+		--before "$WORK/before.json" --router-config "$WORK/router.json" \
+		--note "$rr_note" --driver-ok "$rr_ok"; then
+		status=1
+		diagnostics
+	fi
 fi
 
 # -- telemetry through DPDK's own client: every command answers JSON, and no key appears ---------
@@ -532,7 +633,7 @@ tel_ok=PASS
 tel_n=0
 if command -v dpdk-telemetry.py >/dev/null; then
 	keys=$("$PY" -c 'import json,sys; print("\n".join(sa["key"] for sa in json.load(open(sys.argv[1]))["static_sas"]))' "$WORK/router.json")
-	for pair in "r:/dvipsec/router/stats /dvipsec/router/drops /dvipsec/dct /dvipsec/targets /dvipsec/sa" \
+	for pair in "r:/dvipsec/router/stats /dvipsec/router/drops /dvipsec/dct /dvipsec/targets /dvipsec/sa /dvipsec/dist /dvipsec/lifesize" \
 		"t1:/dvipsec/target/stats /dvipsec/target/drops /dvipsec/sa" \
 		"t2:/dvipsec/target/stats /dvipsec/target/drops /dvipsec/sa"; do
 		who=${pair%%:*}

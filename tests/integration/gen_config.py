@@ -3,8 +3,14 @@
 
 Writes into WORKDIR:
   router.json, target1.json, target2.json  the three processes' configs (conf/README.md format)
+  router-reload.json                        router.json as an operator edits it for a SIGHUP: one
+                                            pair of the table removed, the "reload" pair added
   test.json                                 the client's view: DVIPA, addresses, the SA pairs with
                                             their keys, the targets and their telemetry prefixes
+
+The router is the one source of SA truth: the targets' configs have no static_sas (everything a
+target holds arrives over the control channel), unless --target-static-sas gives them the
+router's list (slot = position, as before the channel existed).
 
 The SA table: for each AEAD (aes128gcm16, aes256gcm16, chacha20poly1305) x mode (tunnel,
 transport) x encapsulation (raw, udp) one pair of SAs between the client 192.0.2.10 and the DVIPA
@@ -15,8 +21,16 @@ client address 198.51.100.10; transport SAs the client's own 192.0.2.10. ESP-in-
 4500 on the DVIPA; the client's port is 4500 in tunnel mode and 40123 (a NAT-mapped port) in
 transport mode, so the targets must honour udp_remote_port.
 
+Besides the table, test.json's "extra" pairs (not in "pairs": the client's standard scenarios do
+not touch them), each on its own port:
+  reload     not in router.json, added by router-reload.json (5013)
+  life_soft  in router.json; its inbound SA has lifetime soft 20000 / hard 2000000 bytes (5014)
+  life_hard  in router.json; its inbound SA has lifetime soft 3000 / hard 6000 bytes (5015)
+and "reload_removed" names the table pair router-reload.json leaves out (from the middle of the
+list: the SAs after it move up in the file but must keep their slots).
+
 Usage: gen_config.py WORKDIR --prefix PFX [--seed N] [--router-lcores 0-1 --router-worker 1]
-       [--t1-lcore 0 --t2-lcore 1] [--weights 100,300]
+       [--t1-lcore 0 --t2-lcore 1] [--weights 100,300] [--target-static-sas]
 """
 
 import argparse
@@ -38,32 +52,60 @@ NATED_CLIENT_PORT = 40123
 IN_SPI_BASE = 0x0000A000
 OUT_SPI_BASE = 0x0000B000
 TARGET_NAMES = ("t1", "t2")
+# The extra pairs: (role, AEAD, mode, encap, inbound SA lifetime or None); ports follow the table.
+EXTRA_PAIRS = (
+    ("reload", "aes256gcm16", "tunnel", "raw", None),
+    ("life_soft", "aes128gcm16", "transport", "raw", {"soft_bytes": 20000, "hard_bytes": 2000000}),
+    ("life_hard", "chacha20poly1305", "transport", "raw", {"soft_bytes": 3000, "hard_bytes": 6000}),
+)
+EXTRA_SPI_OFFSET = 0x100
+RELOAD_REMOVED = 9  # chacha20poly1305/tunnel/udp: from the middle of static_sas
+
+
+def make_pair(rng: random.Random, name: str, aead: str, mode: str, encap: str, port: int,
+              spi_index: int) -> dict:
+    """One SA pair (inbound and outbound SA) covering TCP port `port` on the DVIPA."""
+    key_len = dict(AEADS)[aead]
+    pair = {
+        "name": name,
+        "port": port,
+        "aead": aead,
+        "mode": mode,
+        "encap": encap,
+        "in_spi": IN_SPI_BASE + spi_index,
+        "out_spi": OUT_SPI_BASE + spi_index,
+        "in_key": rng.randbytes(key_len + SALT_LEN).hex(),
+        "out_key": rng.randbytes(key_len + SALT_LEN).hex(),
+        "client_addr": CLIENT_INNER if mode == "tunnel" else CLIENT,
+    }
+    if encap == "udp":
+        pair["udp_local_port"] = NATT_PORT
+        pair["udp_remote_port"] = NATT_PORT if mode == "tunnel" else NATED_CLIENT_PORT
+    return pair
 
 
 def sa_table(rng: random.Random) -> list:
     """The SA pairs, in port order."""
     pairs = []
-    for aead, key_len in AEADS:
+    for aead, _ in AEADS:
         for mode in ("tunnel", "transport"):
             for encap in ("raw", "udp"):
                 index = len(pairs)
-                pair = {
-                    "name": "%s/%s/%s" % (aead, mode, encap),
-                    "port": FIRST_PORT + index,
-                    "aead": aead,
-                    "mode": mode,
-                    "encap": encap,
-                    "in_spi": IN_SPI_BASE + index + 1,
-                    "out_spi": OUT_SPI_BASE + index + 1,
-                    "in_key": rng.randbytes(key_len + SALT_LEN).hex(),
-                    "out_key": rng.randbytes(key_len + SALT_LEN).hex(),
-                    "client_addr": CLIENT_INNER if mode == "tunnel" else CLIENT,
-                }
-                if encap == "udp":
-                    pair["udp_local_port"] = NATT_PORT
-                    pair["udp_remote_port"] = NATT_PORT if mode == "tunnel" else NATED_CLIENT_PORT
-                pairs.append(pair)
+                pairs.append(make_pair(rng, "%s/%s/%s" % (aead, mode, encap), aead, mode, encap,
+                                       FIRST_PORT + index, index + 1))
     return pairs
+
+
+def extra_pairs(rng: random.Random, first_port: int) -> dict:
+    """The pairs of the distribution scenarios by role (see the module's doc)."""
+    extra = {}
+    for i, (role, aead, mode, encap, life) in enumerate(EXTRA_PAIRS):
+        pair = make_pair(rng, "%s/%s/%s/%s" % (role, aead, mode, encap), aead, mode, encap,
+                         first_port + i, EXTRA_SPI_OFFSET + i + 1)
+        if life:
+            pair["in_lifetime"] = life
+        extra[role] = pair
+    return extra
 
 
 def sa_objects(pair: dict) -> list:
@@ -86,6 +128,8 @@ def sa_objects(pair: dict) -> list:
             sa["encap"] = "udp"
             sa["udp_local_port"] = pair["udp_local_port"]
             sa["udp_remote_port"] = pair["udp_remote_port"]
+        if direction == "inbound" and pair.get("in_lifetime"):
+            sa["lifetime"] = pair["in_lifetime"]
         out.append(sa)
     return out
 
@@ -107,7 +151,12 @@ def build(args) -> dict:
     """All files' contents by file name."""
     rng = random.Random(args.seed) if args.seed is not None else random.SystemRandom()
     pairs = sa_table(rng)
-    static_sas = [sa for pair in pairs for sa in sa_objects(pair)]
+    extra = extra_pairs(rng, FIRST_PORT + len(pairs))
+    initial = pairs + [extra["life_soft"], extra["life_hard"]]
+    static_sas = [sa for pair in initial for sa in sa_objects(pair)]
+    # the operator's edit: one pair out of the middle, the new one at the end
+    reloaded = [p for i, p in enumerate(initial) if i != RELOAD_REMOVED] + [extra["reload"]]
+    reload_sas = [sa for pair in reloaded for sa in sa_objects(pair)]
     control_key = rng.randbytes(32).hex()
     weights = [int(w) for w in args.weights.split(",")]
     workdir = os.path.abspath(args.workdir)
@@ -131,7 +180,7 @@ def build(args) -> dict:
         "control_key": control_key,
         "static_sas": static_sas,
     }
-    files = {"router.json": router}
+    files = {"router.json": router, "router-reload.json": dict(router, static_sas=reload_sas)}
     lcores = (args.t1_lcore, args.t2_lcore)
     for i, name in enumerate(TARGET_NAMES):
         files["target%d.json" % (i + 1)] = {
@@ -144,7 +193,7 @@ def build(args) -> dict:
             "router_control": "unix:%s" % os.path.join(workdir, "%s.ctl" % name),
             "control_key": control_key,
             "replay_window": 1024,
-            "static_sas": static_sas,
+            "static_sas": static_sas if args.target_static_sas else [],
         }
     if args.t2_uplink:
         files["target2.json"]["uplink"] = {"devargs": "net_af_packet1,iface=%s" % args.t2_uplink}
@@ -161,6 +210,9 @@ def build(args) -> dict:
                      "listener_log": os.path.join(workdir, "listener-%s.log" % name)}
                     for i, name in enumerate(TARGET_NAMES)],
         "pairs": pairs,
+        "extra": extra,
+        "reload_removed": pairs[RELOAD_REMOVED]["name"],
+        "target_static_sas": bool(args.target_static_sas),
     }
     return files
 
@@ -178,6 +230,9 @@ def main(argv=None) -> int:
     parser.add_argument("--weights", default="100,300", help="t1,t2")
     parser.add_argument("--t2-uplink", help="t2's af_packet interface for direct return (none: "
                         "its replies go back through the router)")
+    parser.add_argument("--target-static-sas", action="store_true",
+                        help="give the targets the router's static_sas too (default: none, "
+                        "everything arrives over the control channel)")
     args = parser.parse_args(argv)
     for name, content in build(args).items():
         path = os.path.join(args.workdir, name)

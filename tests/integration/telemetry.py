@@ -30,7 +30,9 @@ TARGETS = "/dvipsec/targets"
 TARGET_STATS = "/dvipsec/target/stats"
 TARGET_DROPS = "/dvipsec/target/drops"
 SA_LIST = "/dvipsec/sa"
-ROUTER_COMMANDS = (ROUTER_STATS, ROUTER_DROPS, DCT_QUERY, TARGETS, SA_LIST)
+LIFESIZE = "/dvipsec/lifesize"  # router: per SA, the targets' reports summed against its limits
+DIST = "/dvipsec/dist"  # router: SA distribution totals, fan-out latency, per-target sync state
+ROUTER_COMMANDS = (ROUTER_STATS, ROUTER_DROPS, DCT_QUERY, TARGETS, SA_LIST, LIFESIZE, DIST)
 TARGET_COMMANDS = (TARGET_STATS, TARGET_DROPS, SA_LIST)
 
 # Logical counter name -> accepted spellings (first is the contract's).
