@@ -5,9 +5,9 @@
  * the bad value ("targets[1].weight: expected integer 1..1000, got 0"). Nothing is returned for a
  * file that fails anywhere, so a caller can parse a new file and swap it in, or keep the old one.
  *
- * Keys (control channel key, static SA keymat) live in one sodium_malloc'd block owned by the
- * config (guard pages, mlock'd, read-only once loaded); cfg_router_free() and cfg_target_free()
- * wipe and release it. Nothing here prints a key.
+ * Keys (control channel key, static SA keymat, IKE PSKs and our Ed25519 seed) live in one
+ * sodium_malloc'd block owned by the config (guard pages, mlock'd, read-only once loaded);
+ * cfg_router_free() and cfg_target_free() wipe and release it. Nothing here prints a key.
  */
 #ifndef DVIPSEC_CFG_H
 #define DVIPSEC_CFG_H
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "esp_types.h"
+#include "ike.h"
 
 #define CFG_MAX_EAL_ARGS    64
 #define CFG_MAX_DVIPA	    8
@@ -104,6 +105,7 @@ struct cfg_router {
 	const uint8_t *control_key;   /* CFG_CONTROL_KEY_LEN bytes, sodium_malloc'd */
 	uint32_t n_static_sas;
 	struct esp_sa_params *static_sas; /* keymat points into sodium_malloc'd memory */
+	struct ike_config *ike;		  /* NULL: no "ike" object; PSKs and seed sodium_malloc'd */
 };
 
 struct cfg_target {
@@ -153,5 +155,15 @@ int cfg_eal_argv(const struct cfg_eal *eal, const char *prog, int *argc, char **
 
 /* "aes128gcm16" for ESP_AEAD_AES128_GCM16 and so on; NULL for an unknown value. */
 const char *cfg_aead_name(enum esp_aead aead);
+
+/*
+ * A proposal as the "ike" object spells it, strongSwan's way: "aes128gcm16-prfsha256-x25519" for
+ * an IKE proposal, "aes256gcm16-x25519-esn" for an ESP one (esp true). A transform this loader
+ * does not know is written as its number ("encr99"). Returns buf.
+ */
+const char *cfg_ike_proposal_name(const struct ike_proposal *p, bool esp, char *buf, size_t len);
+/* An identity as the "ike" object spells it: "192.0.2.1", "vpn.example.org", "user@example.org".
+ * Returns buf. */
+const char *cfg_ike_id_name(const struct ike_id *id, char *buf, size_t len);
 
 #endif /* DVIPSEC_CFG_H */

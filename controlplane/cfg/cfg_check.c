@@ -40,6 +40,32 @@ print_sas(const struct esp_sa_params *sas, uint32_t n)
 	}
 }
 
+/* One line, no keys: our identity, then each peer with its identity, auth and proposals. */
+static void
+print_ike(const struct ike_config *ike)
+{
+	char id[2 * IKE_ID_MAX], prop[64];
+
+	printf("  ike id %s%s, %u peer%s:", cfg_ike_id_name(&ike->local_id, id, sizeof(id)),
+	       ike->has_ed25519 ? " with an ed25519 key" : "", ike->n_peers,
+	       ike->n_peers == 1 ? "" : "s");
+	for (int i = 0; i < ike->n_peers; i++) {
+		const struct ike_peer_cfg *p = &ike->peers[i];
+
+		printf("%s %s (%s, %s, ike", i > 0 ? ";" : "", p->name,
+		       cfg_ike_id_name(&p->id, id, sizeof(id)), p->psk != NULL ? "psk" : "ed25519");
+		for (int j = 0; j < p->n_ike; j++)
+			printf("%c%s", j > 0 ? ',' : ' ',
+			       cfg_ike_proposal_name(&p->ike[j], false, prop, sizeof(prop)));
+		printf(", esp");
+		for (int j = 0; j < p->n_esp; j++)
+			printf("%c%s", j > 0 ? ',' : ' ',
+			       cfg_ike_proposal_name(&p->esp[j], true, prop, sizeof(prop)));
+		printf(")");
+	}
+	printf("\n");
+}
+
 static int
 check_router(const char *path)
 {
@@ -62,6 +88,8 @@ check_router(const char *path)
 	       c->filter_policy == CFG_FILTER_ROUTER ? "router" : "bypass", c->replay_window,
 	       c->conn_table.capacity);
 	print_sas(c->static_sas, c->n_static_sas);
+	if (c->ike != NULL)
+		print_ike(c->ike);
 	cfg_router_free(c);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Fields that the router and target files both have: eal, dvipa, workers, links, control
- * endpoints, replay window, lifetime, hex keys, and the sodium_malloc'd block that holds the keys.
+ * endpoints, replay window, lifetime, hex keys, and the sodium_malloc'd block that holds the keys
+ * (sized here for the router's "ike" keys too).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -465,7 +466,8 @@ cfg_field_static_sas(struct cfg_ctx *ctx, const char *path, const json_t *v, voi
 				    sh->n_static_sas);
 }
 
-/* One block for the control key and, at most, every SA at the longest keymat: under 40 KiB. */
+/* One block for the control key, at most every SA at the longest keymat (under 40 KiB) and the IKE
+ * keys: our seed and, at most, every peer's PSK at the longest length (8 KiB). */
 int
 cfg_shared_init(struct cfg_ctx *ctx, struct cfg_shared *sh, const json_t *root)
 {
@@ -478,7 +480,8 @@ cfg_shared_init(struct cfg_ctx *ctx, struct cfg_shared *sh, const json_t *root)
 		cfg_fail(ctx, "", "libsodium failed to initialise");
 		return -EIO;
 	}
-	sh->secrets.len = CFG_CONTROL_KEY_LEN + n_sas * ESP_MAX_KEYMAT_LEN;
+	sh->secrets.len =
+		CFG_CONTROL_KEY_LEN + n_sas * ESP_MAX_KEYMAT_LEN + cfg_ike_secrets_len(root);
 	sh->secrets.used = 0;
 	sh->secrets.mem = sodium_malloc(sh->secrets.len);
 	if (sh->secrets.mem == NULL)

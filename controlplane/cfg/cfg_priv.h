@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inside the config loader: the error context, JSON path helpers, and the field parsers that the
- * router and target files share (addresses, links, control endpoints, lifetimes, keys, SAs).
+ * router and target files share (addresses, links, control endpoints, lifetimes, keys, SAs), and
+ * the router's "ike" object.
  *
  * Every parser takes the JSON path of the value it reads and, on a bad value, writes one message
  * "<path>: expected ..., got ..." through cfg_fail() and returns -EINVAL. The first error ends the
@@ -27,14 +28,14 @@ struct cfg_ctx {
 	size_t errlen;
 };
 
-/* One sodium_malloc'd block per file for the control key and every SA's keymat. */
+/* One sodium_malloc'd block per file for the control key, every SA's keymat and the IKE keys. */
 struct cfg_secrets {
 	uint8_t *mem;
 	size_t len;
 	size_t used;
 };
 
-/* What a static SA inherits from its file. */
+/* What a static SA, or an IKE peer's CHILD SA, inherits from its file. */
 struct cfg_sa_defaults {
 	uint32_t replay_window;
 	struct esp_lifetime lifetime;
@@ -143,7 +144,7 @@ struct cfg_shared {
 
 #define CFG_DEFAULT_REPLAY_WINDOW 1024
 
-/* Size the key block for root's static_sas. Return 0, -ENOMEM or -EIO (libsodium). */
+/* Size the key block for root's static_sas and ike. Return 0, -ENOMEM or -EIO (libsodium). */
 int cfg_shared_init(struct cfg_ctx *ctx, struct cfg_shared *sh, const json_t *root);
 /* Free what the shared fields own, wiping the keys. */
 void cfg_shared_release(struct cfg_shared *sh);
@@ -172,5 +173,26 @@ int cfg_parse_static_sas(struct cfg_ctx *ctx, const char *path, const json_t *v,
 			 struct esp_sa_params **out, uint32_t *n);
 int cfg_addr_from_string(const char *s, struct esp_addr *out);
 bool cfg_addr_equal(const struct esp_addr *a, const struct esp_addr *b);
+/* One traffic selector: a CIDR string or {"cidr", "proto", "ports"}; out is zeroed first. */
+int cfg_parse_ts(struct cfg_ctx *ctx, const char *path, const json_t *v, struct esp_ts *out);
+
+/*
+ * The router's "ike" object (cfg_ike.c), with the file's defaults for the peers' CHILD SAs. *out
+ * is NULL when v is NULL and on failure; PSKs and our Ed25519 seed are decoded into secrets.
+ */
+int cfg_parse_ike(struct cfg_ctx *ctx, const char *path, const json_t *v,
+		  const struct cfg_sa_defaults *defs, struct cfg_secrets *secrets,
+		  struct ike_config **out);
+/* Bytes of the key block that root's "ike" object may need: the seed and a longest PSK per peer. */
+size_t cfg_ike_secrets_len(const json_t *root);
+/* Proposals in strongSwan's syntax (cfg_ike_syntax.c): IKE ("aes128gcm16-prfsha256-x25519") or,
+ * esp true, ESP ("aes256gcm16-x25519-esn"). Absent: each AEAD once (IKE with X25519). */
+int cfg_parse_ike_proposals(struct cfg_ctx *ctx, const char *path, const json_t *v, bool esp,
+			    struct ike_proposal *out, uint8_t *n);
+/* An identity: an address literal, "user@domain", or an FQDN ("@" in front forces one). */
+int cfg_parse_ike_id(struct cfg_ctx *ctx, const char *path, const json_t *v, struct ike_id *id);
+void cfg_ike_id_from_addr(const struct esp_addr *addr, struct ike_id *id);
+/* The same identity: names and e-mail addresses without regard to case. */
+bool cfg_ike_id_equal(const struct ike_id *a, const struct ike_id *b);
 
 #endif /* DVIPSEC_CFG_PRIV_H */

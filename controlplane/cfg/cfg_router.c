@@ -2,8 +2,8 @@
 /*
  * router.json: the DVIPA owner. Its own keys are the uplink ports, the targets it distributes
  * connections to (trusted link, control endpoint, weight), the filter policy and the connection
- * table; the rest (eal, dvipa, workers, replay window, lifetime, control key, static SAs) are
- * shared with the target and parsed in cfg_common.c.
+ * table, and the IKE peers (cfg_ike.c); the rest (eal, dvipa, workers, replay window, lifetime,
+ * control key, static SAs) are shared with the target and parsed in cfg_common.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -281,7 +281,22 @@ parse_connection_table(struct cfg_ctx *ctx, const char *path, const json_t *v, v
 	return rc;
 }
 
-/* Order matters: static_sas takes its defaults from dvipa, replay_window and lifetime. */
+/* After dvipa, replay_window and lifetime, which give the peers' CHILD SAs their defaults. */
+static int
+parse_ike(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
+{
+	struct router_box *box = obj;
+	struct cfg_sa_defaults defs = {
+		.replay_window = box->cfg.replay_window,
+		.lifetime = box->cfg.lifetime,
+		.dvipa = box->cfg.dvipa,
+		.n_dvipa = box->cfg.n_dvipa,
+	};
+
+	return cfg_parse_ike(ctx, path, v, &defs, &box->shared.secrets, &box->cfg.ike);
+}
+
+/* Order matters: static_sas and ike take their defaults from dvipa, replay_window and lifetime. */
 static const struct cfg_field router_fields[] = {
 	{ "eal", cfg_field_eal },
 	{ "dvipa", cfg_field_dvipa },
@@ -294,6 +309,7 @@ static const struct cfg_field router_fields[] = {
 	{ "lifetime", cfg_field_lifetime },
 	{ "control_key", cfg_field_control_key },
 	{ "static_sas", cfg_field_static_sas },
+	{ "ike", parse_ike },
 	{ NULL, NULL },
 };
 
@@ -339,6 +355,7 @@ cfg_router_free(struct cfg_router *cfg)
 	if (cfg == NULL)
 		return;
 	box = cfg_container_of(cfg, struct router_box, cfg);
+	free(box->cfg.ike); /* no key bytes of its own: its PSKs point into the key block */
 	cfg_shared_release(&box->shared);
 	free(box);
 }

@@ -2,7 +2,8 @@
 /*
  * Static SAs: turns each object of "static_sas" into a struct esp_sa_params, the same thing the IKE
  * engine will produce, with its keymat decoded straight into the file's sodium_malloc'd block.
- * Also traffic selectors (CIDR strings or {"cidr", "proto", "ports"} objects) and the AEAD names.
+ * Also traffic selectors (CIDR strings or {"cidr", "proto", "ports"} objects, which IKE peers use
+ * too) and the AEAD names.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -418,11 +419,10 @@ parse_ts_ports(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj
 	return 0;
 }
 
-/* One selector: a CIDR string, or {"cidr": ..., "proto": ..., "ports": ...}. All selectors of an
- * SA share a family (the inner one); in transport mode it is also the family of local/remote. */
-static int
-parse_ts(struct cfg_ctx *ctx, const char *path, const json_t *v, struct sa_state *st,
-	 struct esp_ts *ts)
+/* One selector: a CIDR string, or {"cidr": ..., "proto": ..., "ports": ...}. Static SAs and IKE
+ * peers (cfg_ike.c) share it. */
+int
+cfg_parse_ts(struct cfg_ctx *ctx, const char *path, const json_t *v, struct esp_ts *out)
 {
 	static const struct cfg_field fields[] = {
 		{ "cidr", parse_ts_cidr },
@@ -430,17 +430,28 @@ parse_ts(struct cfg_ctx *ctx, const char *path, const json_t *v, struct sa_state
 		{ "ports", parse_ts_ports },
 		{ NULL, NULL },
 	};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (json_is_object(v))
+		return cfg_parse_fields(ctx, path, v, fields, out);
+	rc = parse_ts_cidr(ctx, path, v, out);
+	out->port_hi = UINT16_MAX;
+	return rc;
+}
+
+/* All selectors of an SA share a family (the inner one); in transport mode it is also the family
+ * of local/remote. */
+static int
+parse_ts(struct cfg_ctx *ctx, const char *path, const json_t *v, struct sa_state *st,
+	 struct esp_ts *ts)
+{
 	const json_t *cidr = json_is_object(v) ? json_object_get(v, "cidr") : v;
 	unsigned family;
 	char got[64];
 	int rc;
 
-	if (json_is_object(v)) {
-		rc = cfg_parse_fields(ctx, path, v, fields, ts);
-	} else {
-		rc = parse_ts_cidr(ctx, path, v, ts);
-		ts->port_hi = UINT16_MAX;
-	}
+	rc = cfg_parse_ts(ctx, path, v, ts);
 	if (rc < 0)
 		return rc;
 	family = ts->start.family;

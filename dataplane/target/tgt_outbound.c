@@ -110,6 +110,23 @@ find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 	return old;
 }
 
+/* No outbound SA covers the packet, but an inbound one covers its reverse: traffic of an IPsec
+ * peer whose outbound SA is gone (expired, deleted, not yet here). It must not leave in the clear.
+ */
+static bool
+peer_of_inbound_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
+{
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		const struct esp_sa *sa = shc_lookup(t->shc, i);
+
+		if (sa != NULL && sa->params.dir == ESP_DIR_INBOUND &&
+		    (sa->params.n_local_ts != 0 || sa->params.n_remote_ts != 0) &&
+		    esp_selectors_match_out(&sa->params, ip, len))
+			return true;
+	}
+	return false;
+}
+
 static void
 to_router(struct tgt *t, struct rte_mbuf **pkts, const uint32_t *keys, uint16_t n)
 {
@@ -219,6 +236,10 @@ tgt_outbound_poll(struct tgt *t, uint64_t now)
 
 		struct esp_sa *sa = find_out_sa(t, ip, m->data_len);
 
+		if (sa == NULL && peer_of_inbound_sa(t, ip, m->data_len)) {
+			drop(t, m, TGT_DROP_NO_OUTBOUND_SA);
+			continue;
+		}
 		if (sa == NULL) {
 			t->st.out_plain++;
 			keys[n_out] = GRE_SLOT_PLAIN;

@@ -2,8 +2,9 @@
 /*
  * Config loader tests, good paths: the shipped conf/{router,target1,target2}.json load and agree
  * with each other and with the demo topology; a base router and target config come out field by
- * field (static SAs included, down to the keymat bytes); file errors. The table of bad configs is
- * in test_cfg_bad.c.
+ * field (static SAs included, down to the keymat bytes); the "ike" object field by field, its
+ * defaults, its peer limit against the key block, and its names; file errors. The table of bad
+ * configs is in test_cfg_bad.c.
  *
  * meson passes the source root in DVIPSEC_SOURCE_ROOT (conf/ and tests/cfg/ are read from there).
  */
@@ -52,7 +53,28 @@ const char base_router[] =
 	"   'key': '" KEY_CHACHA "',"
 	"   'mode': 'transport', 'esn': true, 'replay_window': 0,"
 	"   'local': '2001:db8::1', 'remote': '2001:db8::10',"
-	"   'local_ts': ['2001:db8::1'], 'remote_ts': ['2001:db8::/32']}]}";
+	"   'local_ts': ['2001:db8::1'], 'remote_ts': ['2001:db8::/32']}],"
+	" 'ike': {'id': 'vpn.example.org', 'ed25519_key': '" KEY_ED_SEED "',"
+	"  'cookie_threshold': 10, 'half_open_timeout_s': 20, 'retransmit_base_ms': 1000,"
+	"  'retransmit_tries': 3,"
+	"  'peers': ["
+	"   {'name': 'client1', 'id': 'client.example.org', 'psk': '" KEY_PSK "',"
+	"    'ike_proposals': ['aes256gcm16-prfsha384-x25519',"
+	"                      'prfsha512-curve25519-chacha20poly1305'],"
+	"    'esp_proposals': ['aes256gcm16-x25519-esn', 'chacha20poly1305-noesn', "
+	"'aes128gcm16-esn'],"
+	"    'local_ts': ['192.0.2.1', {'cidr': '2001:db8::/64', 'proto': 17, 'ports': "
+	"'4500-4510'}],"
+	"    'remote_ts': ['10.9.0.0/24'], 'transport': true, 'ike_rekey_s': 7200,"
+	"    'lifetime': {'hard_bytes': 5000000}, 'child_rekey_s': 1200, 'replay_window': 64,"
+	"    'dpd_s': 0},"
+	"   {'name': 'alice', 'id': 'alice@example.org', 'auth': 'ed25519',"
+	"    'public_key': '" KEY_ED_PEER "', 'child_rekey_s': 3000},"
+	"   {'name': 'branch4', 'id': '198.51.100.7', 'auth': 'psk', 'psk': '" KEY_PSK2 "',"
+	"    'child_rekey_s': 0},"
+	"   {'name': 'branch6', 'id': '2001:db8:100::1', 'psk': '" KEY_PSK
+	"', 'child_rekey_s': 60},"
+	"   {'name': 'gw', 'id': '@gw.example.net', 'psk': '" KEY_PSK "', 'child_rekey_s': 60}]}}";
 
 const char base_target[] =
 	"{'eal': ['-l', '2-3'], 'id': 7, 'dvipa': ['192.0.2.1'], 'workers': [3],"
@@ -134,6 +156,71 @@ source_path(const char *rel)
 	return path;
 }
 
+static void
+assert_addr(const struct esp_addr *a, const char *text)
+{
+	if (strchr(text, ':') != NULL)
+		assert_v6(a, text);
+	else
+		assert_v4(a, text);
+}
+
+static void
+assert_ts(const struct esp_ts *ts, const char *start, const char *end, uint8_t proto,
+	  uint16_t port_lo, uint16_t port_hi)
+{
+	assert_addr(&ts->start, start);
+	assert_addr(&ts->end, end);
+	assert_int_equal(ts->proto, proto);
+	assert_int_equal(ts->port_lo, port_lo);
+	assert_int_equal(ts->port_hi, port_hi);
+}
+
+/* type 1 or 5: text is the address; 2 or 3: the bytes; and cfg_ike_id_name() spells it back. */
+static void
+assert_ike_id(const struct ike_id *id, uint8_t type, const char *text)
+{
+	char name[IKE_ID_MAX + 1];
+	uint8_t addr[16];
+
+	assert_int_equal(id->type, type);
+	if (type == 1 || type == 5) {
+		assert_int_equal(id->len, type == 1 ? 4 : 16);
+		assert_int_equal(inet_pton(type == 1 ? AF_INET : AF_INET6, text, addr), 1);
+		assert_memory_equal(id->data, addr, id->len);
+	} else {
+		assert_int_equal(id->len, strlen(text));
+		assert_memory_equal(id->data, text, id->len);
+	}
+	assert_string_equal(cfg_ike_id_name(id, name, sizeof(name)), text);
+}
+
+/* The proposals as cfg_ike_proposal_name() spells them, space-separated. */
+static void
+assert_proposals(const struct ike_proposal *p, uint8_t n, bool esp, const char *want)
+{
+	char all[512] = "", name[64];
+	uint8_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(all, " ");
+		strcat(all, cfg_ike_proposal_name(&p[i], esp, name, sizeof(name)));
+	}
+	assert_string_equal(all, want);
+}
+
+static void
+assert_proposal(const struct ike_proposal *p, uint16_t encr, uint16_t key_bits, uint16_t prf,
+		uint16_t dh, bool esn)
+{
+	assert_int_equal(p->encr, encr);
+	assert_int_equal(p->key_bits, key_bits);
+	assert_int_equal(p->prf, prf);
+	assert_int_equal(p->dh, dh);
+	assert_int_equal(p->esn, esn);
+}
+
 /* --- the shipped configs ----------------------------------------------------------------- */
 
 static struct cfg_router *
@@ -213,6 +300,23 @@ test_shipped_router(void **state)
 		assert_v4(&in->remote, "192.0.2.10");
 		assert_int_equal(in->keymat_len, esp_aead_keymat_len(aeads[i]));
 	}
+	/* One IKE peer: the client by FQDN, with a PSK, the three proposals of each kind. */
+	assert_non_null(r->ike);
+	assert_ike_id(&r->ike->local_id, 1, "192.0.2.1");
+	assert_int_equal(r->ike->n_peers, 1);
+	assert_string_equal(r->ike->peers[0].name, "client");
+	assert_ike_id(&r->ike->peers[0].id, 2, "client.dvipsec.test");
+	assert_int_equal(r->ike->peers[0].psk_len, 27);
+	assert_memory_equal(r->ike->peers[0].psk, "lab-only-ike-psk-do-not-use", 27);
+	assert_proposals(r->ike->peers[0].ike, r->ike->peers[0].n_ike, false,
+			 "aes128gcm16-prfsha256-x25519 aes256gcm16-prfsha384-x25519 "
+			 "chacha20poly1305-prfsha256-x25519");
+	assert_proposals(r->ike->peers[0].esp, r->ike->peers[0].n_esp, true,
+			 "aes128gcm16 aes256gcm16 chacha20poly1305");
+	assert_int_equal(r->ike->peers[0].n_local_ts, 1);
+	assert_ts(&r->ike->peers[0].local_ts[0], "192.0.2.1", "192.0.2.1", 0, 0, 65535);
+	assert_int_equal(r->ike->peers[0].n_remote_ts, 1);
+	assert_ts(&r->ike->peers[0].remote_ts[0], "10.9.0.0", "10.9.0.255", 0, 0, 65535);
 	cfg_router_free(r);
 }
 
@@ -407,6 +511,7 @@ test_router_defaults(void **state)
 	assert_int_equal(r->lifetime.hard_bytes, 0);
 	assert_int_equal(r->n_static_sas, 0);
 	assert_null(r->static_sas);
+	assert_null(r->ike);
 	cfg_router_free(r);
 	free(text);
 }
@@ -494,6 +599,255 @@ test_sa_limit(void **state)
 	free(text);
 }
 
+/* --- the ike object ---------------------------------------------------------------------- */
+
+/* IANA numbers, spelled out here rather than taken from the loader. */
+enum {
+	ENCR_GCM = 20,
+	ENCR_CHACHA = 28,
+	PRF_256 = 5,
+	PRF_384 = 6,
+	PRF_512 = 7,
+	X25519 = 31,
+	AUTH_PSK = 2,
+	AUTH_DSIG = 14
+};
+
+static void
+test_ike_fields(void **state)
+{
+	struct cfg_router *r = load_base_router();
+	const struct ike_config *ike = r->ike;
+	const struct ike_peer_cfg *p;
+	uint8_t key[32];
+
+	(void)state;
+	assert_non_null(ike);
+	assert_ike_id(&ike->local_id, 2, "vpn.example.org");
+	assert_true(ike->has_ed25519);
+	unhex(KEY_ED_SEED, key, 32);
+	assert_memory_equal(ike->ed25519_seed, key, 32);
+	assert_int_equal(ike->cookie_threshold, 10);
+	assert_int_equal(ike->half_open_timeout_s, 20);
+	assert_int_equal(ike->retransmit_base_ms, 1000);
+	assert_int_equal(ike->retransmit_tries, 3);
+	assert_int_equal(ike->n_peers, 5);
+
+	/* Every key given. Proposals in any token order, curve25519 = x25519, noesn = no ESN. */
+	p = &ike->peers[0];
+	assert_string_equal(p->name, "client1");
+	assert_ike_id(&p->id, 2, "client.example.org");
+	assert_int_equal(p->auth, AUTH_PSK);
+	assert_int_equal(p->psk_len, 16);
+	unhex(KEY_PSK, key, 16);
+	assert_memory_equal(p->psk, key, 16);
+	assert_int_equal(p->n_ike, 2);
+	assert_proposal(&p->ike[0], ENCR_GCM, 256, PRF_384, X25519, false);
+	assert_proposal(&p->ike[1], ENCR_CHACHA, 256, PRF_512, X25519, false);
+	assert_proposals(p->ike, p->n_ike, false,
+			 "aes256gcm16-prfsha384-x25519 chacha20poly1305-prfsha512-x25519");
+	assert_int_equal(p->n_esp, 3);
+	assert_proposal(&p->esp[0], ENCR_GCM, 256, 0, X25519, true);
+	assert_proposal(&p->esp[1], ENCR_CHACHA, 256, 0, 0, false);
+	assert_proposal(&p->esp[2], ENCR_GCM, 128, 0, 0, true);
+	assert_proposals(p->esp, p->n_esp, true,
+			 "aes256gcm16-x25519-esn chacha20poly1305 aes128gcm16-esn");
+	assert_int_equal(p->n_local_ts, 2);
+	assert_ts(&p->local_ts[0], "192.0.2.1", "192.0.2.1", 0, 0, 65535);
+	assert_ts(&p->local_ts[1], "2001:db8::", "2001:db8::ffff:ffff:ffff:ffff", 17, 4500, 4510);
+	assert_int_equal(p->n_remote_ts, 1);
+	assert_ts(&p->remote_ts[0], "10.9.0.0", "10.9.0.255", 0, 0, 65535);
+	assert_true(p->allow_transport);
+	assert_int_equal(p->ike_rekey_s, 7200);
+	assert_int_equal(p->child_rekey_s, 1200);
+	assert_int_equal(p->child_lifetime.soft_bytes, 1000000); /* from the top level */
+	assert_int_equal(p->child_lifetime.hard_bytes, 5000000);
+	assert_int_equal(p->child_lifetime.soft_seconds, 3000);
+	assert_int_equal(p->child_lifetime.hard_seconds, 3600);
+	assert_int_equal(p->replay_window, 64);
+	assert_int_equal(p->dpd_s, 0);
+
+	/* Ed25519 and, but for child_rekey_s, every default; the top level's replay window and
+	 * lifetime, each DVIPA as a local selector, anything remote. */
+	p = &ike->peers[1];
+	assert_string_equal(p->name, "alice");
+	assert_ike_id(&p->id, 3, "alice@example.org");
+	assert_int_equal(p->auth, AUTH_DSIG);
+	assert_null(p->psk);
+	assert_int_equal(p->psk_len, 0);
+	unhex(KEY_ED_PEER, key, 32);
+	assert_memory_equal(p->ed25519_pk, key, 32);
+	assert_proposals(p->ike, p->n_ike, false,
+			 "aes128gcm16-prfsha256-x25519 aes256gcm16-prfsha384-x25519 "
+			 "chacha20poly1305-prfsha256-x25519");
+	assert_proposal(&p->ike[0], ENCR_GCM, 128, PRF_256, X25519, false);
+	assert_proposal(&p->ike[2], ENCR_CHACHA, 256, PRF_256, X25519, false);
+	assert_proposals(p->esp, p->n_esp, true, "aes128gcm16 aes256gcm16 chacha20poly1305");
+	assert_proposal(&p->esp[1], ENCR_GCM, 256, 0, 0, false);
+	assert_int_equal(p->n_local_ts, 2);
+	assert_ts(&p->local_ts[0], "192.0.2.1", "192.0.2.1", 0, 0, 65535);
+	assert_ts(&p->local_ts[1], "2001:db8::1", "2001:db8::1", 0, 0, 65535);
+	assert_int_equal(p->n_remote_ts, 2);
+	assert_ts(&p->remote_ts[0], "0.0.0.0", "255.255.255.255", 0, 0, 65535);
+	assert_ts(&p->remote_ts[1], "::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0, 0, 65535);
+	assert_false(p->allow_transport);
+	assert_int_equal(p->ike_rekey_s, 14400);
+	assert_int_equal(p->child_rekey_s, 3000);
+	assert_memory_equal(&p->child_lifetime, &r->lifetime, sizeof(r->lifetime));
+	assert_int_equal(p->replay_window, 256);
+	assert_int_equal(p->dpd_s, 30);
+
+	/* Address identities; "@name" is the FQDN name, as in strongSwan. */
+	p = &ike->peers[2];
+	assert_ike_id(&p->id, 1, "198.51.100.7");
+	assert_int_equal(p->auth, AUTH_PSK);
+	assert_int_equal(p->psk_len, 9);
+	unhex(KEY_PSK2, key, 9);
+	assert_memory_equal(p->psk, key, 9);
+	assert_int_equal(p->child_rekey_s, 0);
+	assert_ike_id(&ike->peers[3].id, 5, "2001:db8:100::1");
+	assert_ike_id(&ike->peers[4].id, 2, "gw.example.net");
+	/* Each peer's PSK is its own copy in the key block. */
+	assert_ptr_not_equal(ike->peers[3].psk, ike->peers[0].psk);
+	assert_memory_equal(ike->peers[3].psk, ike->peers[0].psk, 16);
+	cfg_router_free(r);
+}
+
+static void
+test_ike_defaults(void **state)
+{
+	static const char minimal[] =
+		"{'dvipa': ['2001:db8::5', '192.0.2.1'],"
+		" 'ports': [{'name': 'up', 'devargs': 'net_null0'}], 'workers': [1],"
+		" 'targets': [{'id': 9, 'name': 'only', 'link': {'devargs': 'net_null1'},"
+		"              'control': 'unix:/tmp/t.ctl'}],"
+		" 'control_key': '" KEY_CONTROL "',"
+		" 'ike': {'peers': [{'name': 'p', 'id': 'p.example', 'psk': '" KEY_PSK "'}]}}";
+	char *text = dq(minimal), err[ERR_LEN];
+	const struct ike_peer_cfg *p;
+	struct cfg_router *r;
+
+	(void)state;
+	if (cfg_router_load_from_string(text, &r, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	/* Our identity: the first DVIPA, here an IPv6 address. */
+	assert_ike_id(&r->ike->local_id, 5, "2001:db8::5");
+	assert_false(r->ike->has_ed25519);
+	assert_null(r->ike->ed25519_seed);
+	assert_int_equal(r->ike->cookie_threshold, 64);
+	assert_int_equal(r->ike->half_open_timeout_s, 30);
+	assert_int_equal(r->ike->retransmit_base_ms, 500);
+	assert_int_equal(r->ike->retransmit_tries, 5);
+	assert_int_equal(r->ike->n_peers, 1);
+	p = &r->ike->peers[0];
+	assert_int_equal(p->auth, AUTH_PSK);
+	assert_int_equal(p->n_ike, 3);
+	assert_proposal(&p->ike[1], ENCR_GCM, 256, PRF_384, X25519, false);
+	assert_int_equal(p->n_esp, 3);
+	assert_proposal(&p->esp[2], ENCR_CHACHA, 256, 0, 0, false);
+	assert_int_equal(p->n_local_ts, 2);
+	assert_ts(&p->local_ts[0], "2001:db8::5", "2001:db8::5", 0, 0, 65535);
+	assert_ts(&p->local_ts[1], "192.0.2.1", "192.0.2.1", 0, 0, 65535);
+	assert_int_equal(p->n_remote_ts, 2);
+	assert_false(p->allow_transport);
+	assert_int_equal(p->ike_rekey_s, 14400);
+	assert_int_equal(p->child_rekey_s, 3600);
+	assert_int_equal(p->child_lifetime.hard_seconds, 0); /* no top-level lifetime: unlimited */
+	assert_int_equal(p->child_lifetime.hard_bytes, 0);
+	assert_int_equal(p->replay_window, 1024);
+	assert_int_equal(p->dpd_s, 30);
+	cfg_router_free(r);
+	free(text);
+}
+
+/* The key block is sized from the peer count: 64 peers at the longest PSK, our seed, the SAs. */
+static void
+test_ike_limit(void **state)
+{
+	char *text = dq(base_router), *out, err[ERR_LEN], hex[2 * IKE_PSK_MAX + 1], name[16];
+	struct cfg_router *r;
+	json_t *doc, *peers, *peer;
+	uint8_t want[IKE_PSK_MAX];
+	size_t i;
+
+	(void)state;
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	peers = json_array();
+	for (i = 0; i <= IKE_MAX_PEERS; i++) {
+		memset(hex, "0123456789abcdef"[i % 16], 2 * IKE_PSK_MAX);
+		hex[2 * IKE_PSK_MAX] = '\0';
+		snprintf(name, sizeof(name), "peer%zu", i);
+		/* the top-level hard_seconds is 3600: rekey before it */
+		peer = json_pack("{s:s, s:s, s:s, s:i}", "name", name, "id", name, "psk", hex,
+				 "child_rekey_s", 600);
+		assert_non_null(peer);
+		assert_int_equal(json_array_append_new(peers, peer), 0);
+	}
+	json_object_set_new(json_object_get(doc, "ike"), "peers", peers);
+
+	out = json_dumps(doc, 0);
+	assert_int_equal(cfg_router_load_from_string(out, &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "ike.peers: expected an array of 1..64 peers, got 65");
+	free(out);
+
+	assert_int_equal(json_array_remove(peers, IKE_MAX_PEERS), 0);
+	out = json_dumps(doc, 0);
+	if (cfg_router_load_from_string(out, &r, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(r->ike->n_peers, IKE_MAX_PEERS);
+	for (i = 0; i < IKE_MAX_PEERS; i++) {
+		memset(hex, "0123456789abcdef"[i % 16], 2 * IKE_PSK_MAX);
+		unhex(hex, want, IKE_PSK_MAX);
+		assert_int_equal(r->ike->peers[i].psk_len, IKE_PSK_MAX);
+		assert_memory_equal(r->ike->peers[i].psk, want, IKE_PSK_MAX);
+	}
+	assert_keymat(r->static_sas[1].keymat, r->static_sas[1].keymat_len, KEY_CHACHA);
+	cfg_router_free(r);
+	free(out);
+	json_decref(doc);
+	free(text);
+}
+
+/* The loader's spellings, back from the engine's numbers: what cfg_check and telemetry print. */
+static void
+test_ike_names(void **state)
+{
+	static const struct {
+		struct ike_proposal p;
+		bool esp;
+		const char *name;
+	} cases[] = {
+		{ { ENCR_GCM, 128, PRF_256, X25519, false },
+		  false,
+		  "aes128gcm16-prfsha256-x25519" },
+		{ { ENCR_CHACHA, 256, PRF_512, X25519, false },
+		  false,
+		  "chacha20poly1305-prfsha512-x25519" },
+		{ { ENCR_GCM, 256, 0, 0, false }, true, "aes256gcm16" },
+		{ { ENCR_GCM, 256, 0, X25519, true }, true, "aes256gcm16-x25519-esn" },
+		{ { ENCR_CHACHA, 256, 0, 0, true }, true, "chacha20poly1305-esn" },
+		/* what the loader never produces: numbers */
+		{ { 12, 128, 2, 14, false }, false, "encr12_128-prf2-dh14" },
+		{ { ENCR_GCM, 192, 0, 19, false }, true, "encr20_192-dh19" },
+	};
+	struct ike_id id = { .type = 11, .len = 4 };
+	char buf[64], tiny[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(
+			cfg_ike_proposal_name(&cases[i].p, cases[i].esp, buf, sizeof(buf)),
+			cases[i].name);
+	assert_string_equal(cfg_ike_proposal_name(&cases[1].p, false, tiny, sizeof(tiny)),
+			    "chacha2");
+	assert_string_equal(cfg_ike_id_name(&id, buf, sizeof(buf)), "(id type 11, 4 bytes)");
+	id.type = 2;
+	memcpy(id.data, "a\nb\x80", 4);
+	assert_string_equal(cfg_ike_id_name(&id, buf, sizeof(buf)), "a?b?");
+}
+
 /* --- loading errors ---------------------------------------------------------------------- */
 
 static void
@@ -562,6 +916,8 @@ main(void)
 		cmocka_unit_test(test_sa_params),      cmocka_unit_test(test_router_defaults),
 		cmocka_unit_test(test_target_fields),  cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_helpers),	       cmocka_unit_test(test_sa_limit),
+		cmocka_unit_test(test_ike_fields),     cmocka_unit_test(test_ike_defaults),
+		cmocka_unit_test(test_ike_limit),      cmocka_unit_test(test_ike_names),
 		cmocka_unit_test(test_bad_configs),
 	};
 
