@@ -13,8 +13,10 @@
 #include "cf.h"
 
 struct cf_slot {
-	_Atomic uint64_t seq; /* last number handed out */
-	_Atomic uint64_t tag; /* the SA the numbers belong to (cf_sa_tag), 0 = none */
+	_Atomic uint64_t seq;	 /* last number handed out */
+	_Atomic uint64_t tag;	 /* the SA the numbers belong to (cf_sa_tag), 0 = none */
+	_Atomic uint64_t in_top; /* inbound: highest authenticated number the router saw */
+	uint64_t pad;
 };
 
 struct cf_shared {
@@ -142,8 +144,35 @@ cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag)
 	if (atomic_load_explicit(&s->tag, memory_order_acquire) == tag)
 		return 0; /* the same keys: their numbers continue */
 	atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+	atomic_store_explicit(&s->in_top, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->tag, tag, memory_order_release);
 	return 1;
+}
+
+int
+cf_replay_store(struct cf *cf, uint32_t slot, uint64_t top)
+{
+	if (slot >= cf->n_slots)
+		return -EINVAL;
+
+	_Atomic uint64_t *p = &cf->shm->slot[slot].in_top;
+	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
+
+	/* only forward: a late store never lowers what a restart will start from */
+	while (top > cur &&
+	       !atomic_compare_exchange_weak_explicit(p, &cur, top, memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	return 0;
+}
+
+uint64_t
+cf_replay_load(const struct cf *cf, uint32_t slot, uint64_t tag)
+{
+	if (slot >= cf->n_slots || tag == 0 ||
+	    atomic_load_explicit(&cf->shm->slot[slot].tag, memory_order_acquire) != tag)
+		return 0;
+	return atomic_load_explicit(&cf->shm->slot[slot].in_top, memory_order_relaxed);
 }
 
 int

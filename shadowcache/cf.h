@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Coupling facility, embedded form: a POSIX shared-memory segment of per-SA-slot counters that
+ * Coupling facility, embedded form: a POSIX shared-memory segment of per-SA-slot records that
  * every target on the host maps, so the outbound sequence numbers of one SA (and with them the
  * AES-GCM and ChaCha20 IVs, which are those numbers) are unique across targets. Each burst takes a
  * block of numbers with one atomic fetch-add, so a target's packets stay in order and the targets'
@@ -44,6 +44,12 @@ int cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag);
  * SA installed again (a restarted router with an edited file, an SA removed and brought back)
  * must go to continue above its numbers. */
 int cf_seq_find(const struct cf *cf, uint64_t tag);
+/* Inbound SAs: the highest sequence number the router knows authenticated (it stores it every
+ * millisecond; it only grows). A router or target that installs the same SA again (restart)
+ * starts its replay window there: everything up to it counts as seen, so nothing captured before
+ * the restart can be replayed after it. load returns 0 unless slot belongs to tag. */
+int cf_replay_store(struct cf *cf, uint32_t slot, uint64_t top);
+uint64_t cf_replay_load(const struct cf *cf, uint32_t slot, uint64_t tag);
 /* An SA's tag: 64 bits of BLAKE2b over its SPI and keying material (never 0). */
 uint64_t cf_sa_tag(uint32_t spi, const uint8_t *keymat, size_t keymat_len);
 /* The last number handed out for slot (0 = none), for telemetry. */

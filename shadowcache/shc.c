@@ -66,6 +66,19 @@ shc_install(struct shc *c, uint32_t slot, uint64_t generation, struct esp_sa *sa
 }
 
 int
+shc_advance(struct shc *c, uint32_t slot, uint64_t generation)
+{
+	int rc = check_change(c, slot, generation);
+
+	if (rc < 0)
+		return rc;
+	if (atomic_load_explicit(&c->slot[slot], memory_order_relaxed) == NULL)
+		return -ENOENT;
+	c->generation[slot] = generation;
+	return 0;
+}
+
+int
 shc_remove(struct shc *c, uint32_t slot, uint64_t generation)
 {
 	int rc = check_change(c, slot, generation);

@@ -56,6 +56,9 @@ shc_lookup(const struct shc *c, uint32_t slot)
  * than the slot's last change. 0, -ESTALE (an old update: nothing changed, the caller frees sa),
  * -EINVAL (slot), -ENOSPC (too many SAs still waiting for readers: try after shc_reclaim()). */
 int shc_install(struct shc *c, uint32_t slot, uint64_t generation, struct esp_sa *sa);
+/* The same SA again under a newer generation (a restarted router's snapshot): the slot keeps its
+ * SA object, and with it the replay window. 0, -ESTALE, -EINVAL, -ENOENT (empty). */
+int shc_advance(struct shc *c, uint32_t slot, uint64_t generation);
 /* Empties slot, retiring its SA. 0, -ESTALE, -EINVAL, -ENOENT (empty), -ENOSPC. */
 int shc_remove(struct shc *c, uint32_t slot, uint64_t generation);
 /* Frees the retired SAs whose grace period has passed; returns how many. Never blocks. */

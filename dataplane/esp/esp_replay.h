@@ -108,4 +108,18 @@ esp_replay_update(struct esp_replay *rw, uint64_t seq)
 	return ESP_REPLAY_OK;
 }
 
+/* Start a fresh window at top with every number up to it seen (an SA installed again after a
+ * restart, from the coupling facility's high-water mark): only numbers above it pass. */
+static inline void
+esp_replay_seed(struct esp_replay *rw, uint64_t top)
+{
+	rw->top = top;
+	for (uint32_t b = 0; b <= rw->blk_mask; b++)
+		rw->bitmap[b] = UINT64_MAX;
+	/* numbers above top in top's block are not seen yet */
+	if (top % ESP_REPLAY_BLOCK_BITS != ESP_REPLAY_BLOCK_BITS - 1)
+		rw->bitmap[(top / ESP_REPLAY_BLOCK_BITS) & rw->blk_mask] =
+			(UINT64_C(2) << (top % ESP_REPLAY_BLOCK_BITS)) - 1;
+}
+
 #endif /* DVIPSEC_ESP_REPLAY_H */

@@ -335,10 +335,15 @@ rtr_ctl_poll(struct rtr *r, uint64_t now)
 	for (uint8_t t = 0; t < r->n_targets; t++)
 		poll_target(r, t, now);
 	time_fanout(r, now);
-	/* telemetry reads records, never an SA object a delete may retire under it */
+	/* telemetry reads records, never an SA object a delete may retire under it; the CF keeps
+	 * each inbound SA's high-water mark for a restart */
 	for (uint32_t s = 0; s < r->n_slots; s++) {
 		const struct esp_sa *sa = rtr_sa_query(r, s);
+		uint64_t top = sa != NULL ? __atomic_load_n(&sa->replay.top, __ATOMIC_RELAXED) : 0;
 
-		r->dist.rec[s].top_view = sa != NULL ? sa->replay.top : 0;
+		if (sa != NULL && top != r->dist.rec[s].top_view &&
+		    sa->params.dir == ESP_DIR_INBOUND && r->dist.cf != NULL)
+			cf_replay_store(r->dist.cf, s, top);
+		r->dist.rec[s].top_view = top;
 	}
 }

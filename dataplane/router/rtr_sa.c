@@ -138,6 +138,13 @@ rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot, struc
 	if (rc < 0)
 		return rc;
 	sa->slot = slot;
+
+	uint64_t tag = cf_sa_tag(p->spi, p->keymat, p->keymat_len);
+	uint64_t top = r->dist.cf != NULL ? cf_replay_load(r->dist.cf, slot, tag) : 0;
+
+	/* the same inbound SA again (a restart): nothing authenticated before it may pass again */
+	if (p->dir == ESP_DIR_INBOUND && top != 0 && p->replay_window != 0)
+		esp_replay_seed(&sa->replay, top);
 	rc = shc_install(r->slots, slot, ++r->sa_generation, sa);
 	if (rc < 0) {
 		esp_sa_free(sa); /* never published */
@@ -158,9 +165,10 @@ rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot, struc
 		rtr_sa_del(r, slot);
 		return rc;
 	}
-	/* outbound numbers start over for new keys in the slot, continue for the same keys */
-	if (p->dir == ESP_DIR_OUTBOUND && r->dist.cf != NULL)
-		cf_seq_bind(r->dist.cf, slot, cf_sa_tag(p->spi, p->keymat, p->keymat_len));
+	/* the slot's CF record (outbound numbers, inbound high-water mark) starts over for new keys
+	 * in the slot and continues for the same keys */
+	if (r->dist.cf != NULL)
+		cf_seq_bind(r->dist.cf, slot, tag);
 	if (slot >= r->n_slots)
 		r->n_slots = slot + 1;
 	r->dist.adds++;
@@ -317,11 +325,12 @@ find_fresh(const struct cfg_router *fresh, const struct esp_sa_params *p)
 	return -1;
 }
 
-/* The free slot holding the CF numbers of outbound SA p, or -ENOENT. */
+/* The free slot whose CF record belongs to SA p (outbound: its numbers; inbound: its replay
+ * high-water mark), or -ENOENT. */
 static int
 cf_slot(const struct rtr *r, const struct esp_sa_params *p)
 {
-	if (p->dir != ESP_DIR_OUTBOUND || r->dist.cf == NULL)
+	if (r->dist.cf == NULL)
 		return -ENOENT;
 
 	int s = cf_seq_find(r->dist.cf, cf_sa_tag(p->spi, p->keymat, p->keymat_len));

@@ -148,6 +148,7 @@ struct tgt_ctl {
 	uint64_t sa_adds;
 	uint64_t sa_dels;
 	uint64_t sa_stale;    /* an update older than what the slot has: ignored */
+	uint64_t sa_kept;     /* the same SA sent again (router restart): object and window kept */
 	uint64_t sa_rejected; /* an SA_ADD this target cannot build (bad parameters) */
 	uint64_t rekeys;
 	uint64_t reports;	/* LIFESIZE sent */

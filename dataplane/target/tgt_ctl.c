@@ -21,6 +21,7 @@
  * its byte limits, and every REPORT_MS for any SA that counted something.
  */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -69,18 +70,45 @@ applied(struct tgt_ctl *c, uint64_t generation)
 		c->applied_gen = generation;
 }
 
+/* The SA in slot is the one a (same keys and parameters): a restarted router sends it again. */
+static bool
+same_sa(const struct tgt *t, const struct dist_sa_add *a, uint64_t tag)
+{
+	const struct esp_sa *cur = a->slot < TGT_MAX_SLOTS ? shc_lookup(t->shc, a->slot) : NULL;
+	struct esp_sa_params p = a->sa;
+
+	if (cur == NULL || t->slot[a->slot].tag != tag)
+		return false;
+	p.keymat = NULL; /* both decoded from zeroed memory: padding compares equal */
+	return memcmp(&p, &cur->params, sizeof(p)) == 0;
+}
+
 static void
 sa_add(struct tgt *t, const struct dist_sa_add *a)
 {
 	struct tgt_ctl *c = &t->ctl;
+	uint64_t tag = cf_sa_tag(a->sa.spi, a->sa.keymat, a->sa.keymat_len);
 	struct esp_sa *sa;
 	int rc;
 
+	/* kept as it is, replay window included, under the router's new generation */
+	if (same_sa(t, a, tag) && shc_advance(t->shc, a->slot, a->generation) == 0) {
+		c->sa_kept++;
+		t->slot[a->slot].in_snapshot = true;
+		applied(c, a->generation);
+		return;
+	}
 	if (a->slot >= TGT_MAX_SLOTS || esp_sa_create(&a->sa, &t->esp, &sa) < 0) {
 		c->sa_rejected++;
 		return;
 	}
 	sa->slot = a->slot;
+
+	uint64_t top = cf_replay_load(t->cf, a->slot, tag);
+
+	/* installed again after a restart of ours: nothing authenticated before may pass again */
+	if (a->sa.dir == ESP_DIR_INBOUND && top != 0 && a->sa.replay_window != 0)
+		esp_replay_seed(&sa->replay, top);
 	rc = shc_install(t->shc, a->slot, a->generation, sa);
 	if (rc == -ENOSPC) { /* too many SAs waiting for their grace period: we are the reader */
 		shc_reclaim(t->shc);
@@ -98,11 +126,8 @@ sa_add(struct tgt *t, const struct dist_sa_add *a)
 		return;
 	}
 
-	uint64_t tag = cf_sa_tag(a->sa.spi, a->sa.keymat, a->sa.keymat_len);
-
-	/* the router bound the numbers already when it shares our CF; across hosts we do */
-	if (a->sa.dir == ESP_DIR_OUTBOUND)
-		cf_seq_bind(t->cf, a->slot, tag);
+	/* the router bound the slot already when it shares our CF; across hosts we do */
+	cf_seq_bind(t->cf, a->slot, tag);
 	slot_reset(t, a->slot, tag);
 	t->slot[a->slot].in_snapshot = true;
 	if (a->slot >= t->n_slots)

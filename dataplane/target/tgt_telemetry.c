@@ -59,6 +59,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "sa_adds", tel_t->ctl.sa_adds);
 	rte_tel_data_add_dict_u64(d, "sa_dels", tel_t->ctl.sa_dels);
 	rte_tel_data_add_dict_u64(d, "sa_stale", tel_t->ctl.sa_stale);
+	rte_tel_data_add_dict_u64(d, "sa_kept", tel_t->ctl.sa_kept);
 	rte_tel_data_add_dict_u64(d, "sa_rejected", tel_t->ctl.sa_rejected);
 	rte_tel_data_add_dict_u64(d, "sa_rekeys", tel_t->ctl.rekeys);
 	rte_tel_data_add_dict_u64(d, "sa_generation", tel_t->ctl.applied_gen);

@@ -531,7 +531,10 @@ def cmd_restart_snapshot(args, test: dict) -> int:
     state = {"slots": [[k[0], k[1], s] for k, s in d.slot_map(d.router).items()],
              "generation": d.dist()[0]["generation"],
              "snapshots": {n: d.stats(n)["sa_snapshots"] for n in d.targets},
-             "seqs": {str(k): v for k, v in outbound_seqs(d).items()}}
+             "seqs": {str(k): v for k, v in outbound_seqs(d).items()},
+             "tops": {str(int(r["spi"], 16)): r["authenticated_top"]
+                      for r in tm.rows(tm.query(test["router_prefix"], tm.SA_LIST))
+                      if r["dir"] == "in"}}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(state, f)
     return 0
@@ -610,6 +613,27 @@ def cmd_restart_check(args, test: dict) -> int:
         details.append("8 new plain connections: %r %s" % (split, "; ".join(problems)))
     # ESP on pairs used before the restart: answered, replies above the old CF numbers
     tr = Traffic(test, args.iface)
+    # a number authenticated before the restart is a replay after it (the CF kept the mark)
+    replayed = "none tried"
+    for p in test["pairs"]:
+        top = before.get("tops", {}).get(str(p["in_spi"]), 0)
+        if p["name"] == test["reload_removed"] or top == 0:
+            continue
+        pair = tr.pair[p["name"]]
+        resume = pair.tx.seq_num
+        pair.tx.seq_num = top
+        drops = d.router_drop("replay_duplicate")
+        f = tr.flow(pair, "replay")
+        f.syn()
+        tr.c.pump(0.5)
+        delta = d.router_drop("replay_duplicate") - drops
+        pair.tx.seq_num = resume
+        replayed = "%s seq %d: router replay_duplicate +%d" % (pair.label(), top, delta)
+        if delta != 1 or f.replies:
+            details.append("replay of seq %d (authenticated before the restart) on %s: "
+                           "replay_duplicate +%d, %d replies" % (top, pair.label(), delta,
+                                                                 f.replies))
+        break
     esp = []
     for p in test["pairs"]:
         if p["name"] == test["reload_removed"] or str(p["out_spi"]) not in before["seqs"]:
@@ -628,10 +652,12 @@ def cmd_restart_check(args, test: dict) -> int:
         esp.append("%s %s" % (pair.name.split("/")[0][:6], name))
     figures = ("%s; rejoined in %.1f s, sa_snapshots %s, the config's %d SAs (%d back, %d in "
                "other slots), generation up; links up in %.1f s (link_restarts %s); 8 plain "
-               "connections %s; ESP on %d pairs answered, sequence numbers continue" % (
+               "connections %s; ESP on %d pairs answered, sequence numbers continue; replay after "
+               "the restart: %s" % (
                    args.note, rejoin_s, ",".join(str(snaps[n]) for n in d.targets), len(after),
                    back, moved, link_s, ",".join(str(restarts[n]) for n in d.targets),
-                   " / ".join("%s %d" % kv for kv in sorted(split.items())), len(esp)))
+                   " / ".join("%s %d" % kv for kv in sorted(split.items())), len(esp),
+                   replayed))
     ok = row(args.summary, "router-restart", not details, figures, details)
     return 0 if ok else 1
 

@@ -125,6 +125,16 @@ test_bind(void **state)
 	assert_int_equal(cf_seq_bind(other, 9, b), 1); /* new keys in the slot: starts over */
 	assert_int_equal(cf_seq_take(cf, 9, 1, 0), 1);
 	assert_int_equal(cf_seq_peek(cf, 9), 1);
+	/* the inbound high-water mark: only forward, only for the slot's own SA, reset with it */
+	assert_int_equal(cf_replay_store(cf, 9, 700), 0);
+	assert_int_equal(cf_replay_store(other, 9, 650), 0); /* late: ignored */
+	assert_int_equal(cf_replay_load(other, 9, b), 700);
+	assert_int_equal(cf_replay_load(cf, 9, a), 0); /* another SA's mark is not ours */
+	assert_int_equal(cf_seq_bind(cf, 9, b), 0);
+	assert_int_equal(cf_replay_load(cf, 9, b), 700); /* same SA bound again: kept */
+	assert_int_equal(cf_seq_bind(cf, 9, a), 1);
+	assert_int_equal(cf_replay_load(cf, 9, a), 0); /* new SA in the slot: starts over */
+	assert_int_equal(cf_replay_store(cf, 16, 1), -EINVAL);
 	assert_int_equal(cf_seq_bind(cf, 16, a), -EINVAL);
 	assert_int_equal(cf_seq_bind(cf, 9, 0), -EINVAL);
 	cf_close(other);

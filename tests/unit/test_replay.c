@@ -228,6 +228,33 @@ test_update_rechecks(void **state)
 	assert_int_equal(esp_replay_update(&rw, 7), DUP);
 }
 
+/* A window seeded at a high-water mark (an SA installed again after a restart): everything up to
+ * the mark is seen, within or below the window; above it numbers pass and the window slides on. */
+static void
+test_seed(void **state)
+{
+	static const uint64_t marks[] = { 1, 63, 64, 130, 1000, UINT64_C(0x100000000) + 5 };
+	struct esp_replay rw;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		uint64_t m = marks[i];
+
+		assert_int_equal(esp_replay_init(&rw, 128, true), 0);
+		esp_replay_seed(&rw, m);
+		for (uint64_t s = m > 200 ? m - 200 : 1; s <= m; s++)
+			assert_int_not_equal(esp_replay_check(&rw, s), ESP_REPLAY_OK);
+		for (uint64_t s = m + 1; s < m + 130; s++)
+			assert_int_equal(esp_replay_check(&rw, s), ESP_REPLAY_OK);
+		assert_int_equal(esp_replay_update(&rw, m + 2), ESP_REPLAY_OK);
+		assert_int_equal(esp_replay_check(&rw, m + 2), ESP_REPLAY_DUPLICATE);
+		assert_int_equal(esp_replay_check(&rw, m + 1), ESP_REPLAY_OK);
+		assert_int_equal(esp_replay_check(&rw, m), ESP_REPLAY_DUPLICATE);
+		assert_int_equal(esp_replay_update(&rw, m + 300), ESP_REPLAY_OK);
+		assert_int_equal(esp_replay_check(&rw, m + 299), ESP_REPLAY_OK);
+	}
+}
+
 static void
 test_init_sizes(void **state)
 {
@@ -254,6 +281,7 @@ main(void)
 		cmocka_unit_test(test_check_does_not_move_window),
 		cmocka_unit_test(test_update_rechecks),
 		cmocka_unit_test(test_init_sizes),
+		cmocka_unit_test(test_seed),
 	};
 	return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "rtr.h"
+#include "rtr_replay.h"
 #include "test_common.h"
 
 #define N_SLOTS 512
@@ -144,6 +145,41 @@ test_cf_binding(void **state)
 	params(&p, ESP_DIR_OUTBOUND, 0x300, 21);
 	assert_int_equal(rtr_sa_add_at(&r, &p, 9, &lc), 0);
 	assert_int_equal(cf_seq_take(r.dist.cf, 9, 1, 0), 1);
+	empty_table();
+}
+
+/* An inbound SA installed again (a restarted router) starts its authenticated window at the
+ * coupling facility's mark: nothing at or below it passes the pre-check; a new SA starts empty. */
+static void
+test_replay_mark(void **state)
+{
+	struct esp_sa_params p;
+
+	(void)state;
+	params(&p, ESP_DIR_INBOUND, 0x350, 25);
+	p.replay_window = 1024;
+	assert_int_equal(rtr_sa_add_at(&r, &p, 10, &lc), 0);
+	assert_int_equal(cf_replay_store(r.dist.cf, 10, 5000), 0);
+	assert_int_equal(rtr_sa_del(&r, 10), 0);
+	assert_int_equal(rtr_sa_add_at(&r, &p, 10, &lc), 0);
+
+	const struct esp_sa *sa = rtr_sa_query(&r, 10);
+
+	assert_int_equal(sa->replay.top, 5000);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 5000), ESP_REPLAY_DUPLICATE);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 4001), ESP_REPLAY_DUPLICATE);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 3976), ESP_REPLAY_TOO_OLD);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 5001), ESP_REPLAY_OK);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 5063), ESP_REPLAY_OK);
+	/* the window slides on from there as numbers are learned */
+	assert_int_equal(rtr_replay_learn((struct esp_replay *)&sa->replay, 5056, 1u << 7), 1);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 5063), ESP_REPLAY_DUPLICATE);
+	assert_int_equal(rtr_replay_precheck(&sa->replay, 5062), ESP_REPLAY_OK);
+	/* other keys in the slot: no mark */
+	assert_int_equal(rtr_sa_del(&r, 10), 0);
+	params(&p, ESP_DIR_INBOUND, 0x350, 26);
+	assert_int_equal(rtr_sa_add_at(&r, &p, 10, &lc), 0);
+	assert_int_equal(rtr_sa_query(&r, 10)->replay.top, 0);
 	empty_table();
 }
 
@@ -484,9 +520,9 @@ main(int argc, char **argv)
 		return 1;
 
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_records),	     cmocka_unit_test(test_cf_binding),
-		cmocka_unit_test(test_reload),	     cmocka_unit_test(test_lifetimes),
-		cmocka_unit_test(test_distribution),
+		cmocka_unit_test(test_records),	    cmocka_unit_test(test_cf_binding),
+		cmocka_unit_test(test_reload),	    cmocka_unit_test(test_lifetimes),
+		cmocka_unit_test(test_replay_mark), cmocka_unit_test(test_distribution),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
