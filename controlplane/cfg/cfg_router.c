@@ -11,12 +11,15 @@
 
 #include "cfg_priv.h"
 
-#define CFG_DEFAULT_WEIGHT	100
-#define CFG_DEFAULT_CT_CAPACITY (1u << 20)
-#define CFG_DEFAULT_CT_IDLE_S	300
-#define CFG_MIN_CT_CAPACITY	1024
-#define CFG_MAX_CT_CAPACITY	(1u << 26)
-#define CFG_MAX_CT_IDLE_S	86400
+#define CFG_DEFAULT_WEIGHT	      100
+#define CFG_DEFAULT_CT_CAPACITY	      (1u << 20)
+#define CFG_DEFAULT_CT_IDLE_S	      300
+#define CFG_MIN_CT_CAPACITY	      1024
+#define CFG_MAX_CT_CAPACITY	      (1u << 26)
+#define CFG_MAX_CT_IDLE_S	      86400
+#define CFG_DEFAULT_TARGET_TIMEOUT_MS 1000
+#define CFG_MIN_TARGET_TIMEOUT_MS     500 /* heartbeats come every 200 ms */
+#define CFG_MAX_TARGET_TIMEOUT_MS     60000
 
 struct router_box {
 	struct cfg_shared shared; /* first: the cfg_field_* parsers take the box as a cfg_shared */
@@ -223,6 +226,20 @@ parse_filter_policy(struct cfg_ctx *ctx, const char *path, const json_t *v, void
 }
 
 static int
+parse_target_timeout(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
+{
+	struct router_box *box = obj;
+	int64_t ms = CFG_DEFAULT_TARGET_TIMEOUT_MS;
+	int rc = 0;
+
+	if (v != NULL)
+		rc = cfg_parse_int(ctx, path, v, CFG_MIN_TARGET_TIMEOUT_MS,
+				   CFG_MAX_TARGET_TIMEOUT_MS, &ms);
+	box->cfg.target_timeout_ms = (uint32_t)ms;
+	return rc;
+}
+
+static int
 parse_ct_capacity(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
 {
 	struct cfg_conn_table *ct = obj;
@@ -304,6 +321,7 @@ static const struct cfg_field router_fields[] = {
 	{ "workers", cfg_field_workers },
 	{ "targets", parse_targets },
 	{ "filter_policy", parse_filter_policy },
+	{ "target_timeout_ms", parse_target_timeout },
 	{ "replay_window", cfg_field_replay_window },
 	{ "connection_table", parse_connection_table },
 	{ "lifetime", cfg_field_lifetime },

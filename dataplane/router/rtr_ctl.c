@@ -4,8 +4,9 @@
  * and at most one connection per target, sealed with the control key (controlplane/dist). A target
  * is "joined" once its first sealed message, a HELLO with its id, has opened; both sides then send
  * a HEARTBEAT every HEARTBEAT_MS. A target that has joined once must keep its heartbeat: after
- * DEAD_MS without one it is unhealthy (rtr_control.c flushes its connections), like a target whose
- * link went down. A connection with another control key is refused and counted.
+ * target_timeout_ms (config, 1 s by default) without one it is unhealthy (rtr_control.c flushes its
+ * connections), like a target whose link went down. A connection with another control key is
+ * refused and counted.
  *
  * SA distribution is level-triggered: for each connection the router remembers what it sent per
  * slot (generation, report threshold, rekey link) and, whenever the SA table's version moved,
@@ -26,7 +27,6 @@
 #include "rtr.h"
 
 #define HEARTBEAT_MS 200
-#define DEAD_MS	     1000
 
 struct rx_ctx {
 	struct rtr *r;
@@ -326,7 +326,7 @@ rtr_ctl_alive(const struct rtr *r, uint16_t t, uint64_t now)
 	if (!c->ever_joined)
 		return true;
 	return c->joined && !c->draining &&
-	       now - c->last_rx_tsc < DEAD_MS * (rte_get_tsc_hz() / 1000);
+	       now - c->last_rx_tsc < r->cfg->target_timeout_ms * (rte_get_tsc_hz() / 1000);
 }
 
 void

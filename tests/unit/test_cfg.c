@@ -37,6 +37,7 @@ const char base_router[] =
 	"   'link': {'devargs': 'net_memif1,role=server,socket=/run/dvipsec/t2.sock,id=0'},"
 	"   'control': 'tcp:[2001:db8::2]:7000'}],"
 	" 'filter_policy': 'router',"
+	" 'target_timeout_ms': 700,"
 	" 'replay_window': 256,"
 	" 'connection_table': {'capacity': 4096, 'idle_timeout_s': 60, 'non_syn_miss': 'assign'},"
 	" 'lifetime': {'soft_bytes': 1000000, 'hard_bytes': 2000000,"
@@ -403,6 +404,7 @@ test_router_fields(void **state)
 	assert_string_equal(r->targets[1].control.host, "2001:db8::2");
 	assert_int_equal(r->targets[1].control.port, 7000);
 	assert_int_equal(r->filter_policy, CFG_FILTER_ROUTER);
+	assert_int_equal(r->target_timeout_ms, 700);
 	assert_int_equal(r->replay_window, 256);
 	assert_int_equal(r->conn_table.capacity, 4096);
 	assert_int_equal(r->conn_table.idle_timeout_s, 60);
@@ -504,6 +506,7 @@ test_router_defaults(void **state)
 	assert_null(r->eal.argv[0]);
 	assert_int_equal(r->targets[0].weight, 100);
 	assert_int_equal(r->filter_policy, CFG_FILTER_BYPASS);
+	assert_int_equal(r->target_timeout_ms, 1000);
 	assert_int_equal(r->replay_window, 1024);
 	assert_int_equal(r->conn_table.capacity, 1048576);
 	assert_int_equal(r->conn_table.idle_timeout_s, 300);

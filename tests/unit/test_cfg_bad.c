@@ -114,6 +114,8 @@ static const struct bad_case bad_cases[] = {
 	SET(ROUTER, "targets[1].control", "'unix:/run/dvipsec/t1.ctl'",
 	    "targets[1].control: expected a control endpoint not used before"),
 	/* filter_policy, replay_window, connection_table */
+	SET(ROUTER, "target_timeout_ms", "400",
+	    "target_timeout_ms: expected integer 500..60000, got 400"),
 	SET(ROUTER, "filter_policy", "'firewall'",
 	    "filter_policy: expected one of \"bypass\", \"router\", got \"firewall\""),
 	SET(ROUTER, "replay_window", "100",

@@ -505,6 +505,7 @@ main(int argc, char **argv)
 	cfg.n_targets = 1;
 	cfg.targets[0].id = 1;
 	cfg.targets[0].weight = 100;
+	cfg.target_timeout_ms = 1000;
 	cfg.targets[0].control.kind = CFG_CONTROL_UNIX;
 	snprintf(cfg.targets[0].control.path, sizeof(cfg.targets[0].control.path), "%s/t1.ctl",
 		 sock_dir);
