@@ -85,7 +85,6 @@ struct dist_lifesize {
 	uint64_t since_ms;
 };
 
-/* The flow as the connection table keys it (dct_key), ports in host order here. */
 /* The newest SA generation a target has applied (every change up to it is in its cache). */
 struct dist_sa_sync {
 	uint64_t generation;
@@ -98,8 +97,11 @@ struct dist_lifesize_limit {
 	uint64_t threshold;
 };
 
+/* A connection the target saw end (its application sent FIN or RST), as the connection table keys
+ * it (dct_key: source = the peer, destination = the DVIPA), ports in host order here. */
 struct dist_conn_end {
-	uint32_t sa_id;
+	uint32_t sa_id; /* the target's outbound SA slot (the router finds its inbound twin, which
+			   keys the connection), or 0xffffff for TCP without IPsec */
 	uint8_t family; /* 4 or 6; IPv4 addresses use the first 4 bytes, the rest zero */
 	uint8_t proto;
 	uint16_t sport;

@@ -226,10 +226,11 @@ struct rtr_ctl {
 	uint64_t snapshots;
 	uint64_t sa_msgs; /* SA_ADD, SA_DEL, REKEY, LIFESIZE_LIMIT sent */
 	uint64_t lifesize_reports;
-	uint64_t conn_ends;
-	uint64_t unexpected; /* messages only the router sends */
-	uint16_t weight;     /* from its TARGET_STATE; 0: the configured one */
-	bool draining;	     /* it said it is unhealthy: no new connections */
+	uint64_t conn_ends;	   /* CONN_END received */
+	uint64_t conn_ends_closed; /* ... that moved a connection to closing */
+	uint64_t unexpected;	   /* messages only the router sends */
+	uint16_t weight;	   /* from its TARGET_STATE; 0: the configured one */
+	bool draining;		   /* it said it is unhealthy: no new connections */
 };
 
 /* The main lcore's own state. */
@@ -244,6 +245,7 @@ struct rtr_main {
 	uint64_t last_ctl_tsc;
 	struct dp_idle idle;
 	struct rtr_dct_list dct_list;
+	struct dct_lcore_stats dct; /* lookups for targets' CONN_END */
 };
 
 struct rtr {
@@ -304,6 +306,9 @@ int rtr_sa_install_static(struct rtr *r, const struct cfg_router *c);
  * ones are replaced in theirs, missing ones deleted, new ones placed as at start-up. */
 void rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh);
 const struct esp_sa *rtr_sa_query(const struct rtr *r, uint32_t slot);
+/* The inbound SA that pairs with outbound out_slot (IKE: the same CHILD SA pair; static: the same
+ * endpoints, mode and selectors): its slot, or -ENOENT. */
+int rtr_sa_inbound_twin(const struct rtr *r, uint32_t out_slot);
 /* Frees deleted SAs whose grace period has passed (main lcore, every loop). */
 uint32_t rtr_sa_reclaim(struct rtr *r);
 

@@ -17,12 +17,14 @@
  * last live target's SA_SYNC is the fan-out latency (telemetry /dvipsec/dist).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_tcp.h>
 
 #include "rtr.h"
 
@@ -73,6 +75,39 @@ rtr_ctl_close(struct rtr *r)
 	}
 }
 
+/* A target's application ended a connection: its entry moves to closing (gone after the closing
+ * timeout, not the idle one), as a FIN from the peer would move it. */
+static bool
+conn_end(struct rtr *r, const struct dist_conn_end *e, uint64_t now)
+{
+	const uint8_t fin = RTE_TCP_FIN_FLAG;
+	uint16_t target;
+	uint32_t sa_id = DCT_SA_PLAIN;
+	struct dct_key k;
+
+	if (r->dct == NULL || e->proto != IPPROTO_TCP)
+		return false;
+	if (e->sa_id != GRE_SLOT_PLAIN) {
+		int in = rtr_sa_inbound_twin(r, e->sa_id);
+
+		if (in < 0)
+			return false;
+		sa_id = (uint32_t)in;
+	}
+	if (e->family == 4) {
+		uint32_t src, dst;
+
+		memcpy(&src, e->src, 4);
+		memcpy(&dst, e->dst, 4);
+		dct_key_v4(&k, sa_id, src, dst, rte_cpu_to_be_16(e->sport),
+			   rte_cpu_to_be_16(e->dport));
+	} else {
+		dct_key_v6(&k, sa_id, e->src, e->dst, rte_cpu_to_be_16(e->sport),
+			   rte_cpu_to_be_16(e->dport));
+	}
+	return dct_lookup_burst(r->dct, &k, &fin, 1, &target, now, &r->main.dct) != 0;
+}
+
 static void
 on_msg(void *arg, const struct dist_msg *m)
 {
@@ -108,7 +143,9 @@ on_msg(void *arg, const struct dist_msg *m)
 			c->weight = m->target_state.weight;
 		break;
 	case DIST_MSG_CONN_END:
-		c->conn_ends++; /* the table ages closing entries itself; kept for telemetry */
+		c->conn_ends++;
+		if (conn_end(x->r, &m->conn_end, x->now))
+			c->conn_ends_closed++;
 		break;
 	default: /* a router-to-target type from a target: ignored */
 		c->unexpected++;

@@ -435,6 +435,41 @@ rtr_sa_reload(struct rtr *r, const struct cfg_router *fresh)
 	fflush(stdout);
 }
 
+static bool
+same_ts(const struct esp_sa_params *a, const struct esp_sa_params *b)
+{
+	return a->n_local_ts == b->n_local_ts && a->n_remote_ts == b->n_remote_ts &&
+	       memcmp(a->local_ts, b->local_ts, a->n_local_ts * sizeof(a->local_ts[0])) == 0 &&
+	       memcmp(a->remote_ts, b->remote_ts, a->n_remote_ts * sizeof(a->remote_ts[0])) == 0;
+}
+
+int
+rtr_sa_inbound_twin(const struct rtr *r, uint32_t out_slot)
+{
+	if (out_slot >= r->n_slots)
+		return -ENOENT;
+
+	const struct rtr_sa_rec *o = &r->dist.rec[out_slot];
+
+	if (!o->present || o->params.dir != ESP_DIR_OUTBOUND)
+		return -ENOENT;
+	for (uint32_t s = 0; s < r->n_slots; s++) {
+		const struct rtr_sa_rec *c = &r->dist.rec[s];
+		const struct esp_sa_params *p = &c->params;
+
+		if (!c->present || p->dir != ESP_DIR_INBOUND || c->owner != o->owner)
+			continue;
+		/* IKE: the pair's other half; static: the same endpoints, mode and selectors */
+		if (o->owner != 0 ||
+		    (p->mode == o->params.mode && p->udp_encap == o->params.udp_encap &&
+		     memcmp(&p->local, &o->params.local, sizeof(p->local)) == 0 &&
+		     memcmp(&p->remote, &o->params.remote, sizeof(p->remote)) == 0 &&
+		     same_ts(p, &o->params)))
+			return (int)s;
+	}
+	return -ENOENT;
+}
+
 const struct esp_sa *
 rtr_sa_query(const struct rtr *r, uint32_t slot)
 {

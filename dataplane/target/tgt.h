@@ -28,9 +28,10 @@
 #include "gre.h"
 #include "shc.h"
 
-#define TGT_MAX_SLOTS CFG_MAX_STATIC_SAS
-#define TGT_FB_OPEN   8 /* SA blocks being filled at once */
-#define TGT_SEQ_BLOCK 8 /* outbound sequence numbers taken from the CF at once, per SA */
+#define TGT_MAX_SLOTS	 CFG_MAX_STATIC_SAS
+#define TGT_FB_OPEN	 8  /* SA blocks being filled at once */
+#define TGT_SEQ_BLOCK	 8  /* outbound sequence numbers taken from the CF at once, per SA */
+#define TGT_CONN_END_MAX 64 /* connection ends waiting for the next control poll */
 
 #define TGT_DROP_REASONS(X)                                                                        \
 	X(UNKNOWN_SLOT, "unknown_slot", "the link key names an SA slot this target does not have") \
@@ -151,9 +152,11 @@ struct tgt_ctl {
 	uint64_t sa_kept;     /* the same SA sent again (router restart): object and window kept */
 	uint64_t sa_rejected; /* an SA_ADD this target cannot build (bad parameters) */
 	uint64_t rekeys;
-	uint64_t reports;	/* LIFESIZE sent */
-	uint64_t link_down_tsc; /* when the trusted link was first seen down; 0: up */
-	uint64_t link_restarts; /* the link port restarted to reconnect (tgt_ctl.c relink) */
+	uint64_t reports;	 /* LIFESIZE sent */
+	uint64_t conn_ends;	 /* CONN_END sent */
+	uint64_t conn_ends_lost; /* more than TGT_CONN_END_MAX between two polls, or no router */
+	uint64_t link_down_tsc;	 /* when the trusted link was first seen down; 0: up */
+	uint64_t link_restarts;	 /* the link port restarted to reconnect (tgt_ctl.c relink) */
 };
 
 struct tgt {
@@ -174,6 +177,9 @@ struct tgt {
 	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
 	struct tgt_feedback fb;
 	struct tgt_slot slot[TGT_MAX_SLOTS];
+	/* connections our applications ended (FIN/RST out of the TAP), for the router's table */
+	uint16_t n_conn_end;
+	struct dist_conn_end conn_end[TGT_CONN_END_MAX];
 	struct tgt_ctl ctl;
 	struct tgt_stats st;
 	struct dp_idle idle;

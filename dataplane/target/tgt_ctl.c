@@ -298,6 +298,24 @@ relink(struct tgt *t, uint64_t now)
 		c->link_restarts++;
 }
 
+/* The connection ends noted since the last poll (tgt_outbound.c), best effort: a full channel
+ * or no router loses them, and the router's entry then ages out by idle time instead. */
+static void
+send_conn_ends(struct tgt *t)
+{
+	struct tgt_ctl *c = &t->ctl;
+
+	for (uint16_t i = 0; i < t->n_conn_end; i++) {
+		struct dist_msg m = { .type = DIST_MSG_CONN_END, .conn_end = t->conn_end[i] };
+
+		if (dist_conn_send(&c->conn, &m) == 0)
+			c->conn_ends++;
+		else
+			c->conn_ends_lost++;
+	}
+	t->n_conn_end = 0;
+}
+
 void
 tgt_ctl_poll(struct tgt *t, uint64_t now)
 {
@@ -305,6 +323,10 @@ tgt_ctl_poll(struct tgt *t, uint64_t now)
 	const uint64_t ms = rte_get_tsc_hz() / 1000;
 
 	report_lifesize(t, now, c->hello_sent);
+	if (!c->hello_sent) { /* no router to tell */
+		c->conn_ends_lost += t->n_conn_end;
+		t->n_conn_end = 0;
+	}
 	if (c->conn.fd < 0) {
 		if (now - c->last_try_tsc < RETRY_MS * ms)
 			return;
@@ -343,6 +365,7 @@ tgt_ctl_poll(struct tgt *t, uint64_t now)
 				c->acked_gen = c->applied_gen;
 		}
 		relink(t, now);
+		send_conn_ends(t);
 
 		int healthy = dp_port_link_up(&t->tap) == 1;
 

@@ -8,8 +8,11 @@
  * in the clear, through the router (the TCP that came in without IPsec). Exits: the link, the TAP
  * (ARP replies), drops counted by reason.
  */
+#include <netinet/in.h>
+
 #include <rte_arp.h>
 #include <rte_ethdev.h>
+#include <rte_tcp.h>
 
 #include "tgt.h"
 
@@ -108,6 +111,49 @@ find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 			old = sa;
 	}
 	return old;
+}
+
+/* A TCP segment from our application with FIN or RST ends a connection the router's table holds:
+ * tell the router (CONN_END at the next control poll), so the entry goes after the closing timeout
+ * and not the idle one. The router sees the peer's FIN itself; this covers the server's side (an
+ * application that closes or resets). sa_id: the outbound SA's slot, GRE_SLOT_PLAIN without. */
+static void
+note_conn_end(struct tgt *t, const uint8_t *ip, uint32_t len, uint32_t sa_id)
+{
+	struct dist_conn_end *e;
+	uint32_t l3;
+	int family = ip[0] >> 4;
+
+	if (family == 4) {
+		l3 = (ip[0] & 0xfu) * 4u;
+		if (ip[9] != IPPROTO_TCP || (ip[6] & 0x3f) != 0 || ip[7] != 0) /* fragments */
+			return;
+	} else {
+		l3 = 40;
+		if (ip[6] != IPPROTO_TCP)
+			return;
+	}
+	if (len < l3 + 14 || (ip[l3 + 13] & (RTE_TCP_FIN_FLAG | RTE_TCP_RST_FLAG)) == 0)
+		return;
+	if (t->n_conn_end == TGT_CONN_END_MAX) {
+		t->ctl.conn_ends_lost++;
+		return;
+	}
+	e = &t->conn_end[t->n_conn_end++];
+	memset(e, 0, sizeof(*e));
+	e->sa_id = sa_id;
+	e->family = (uint8_t)family;
+	e->proto = IPPROTO_TCP;
+	/* the table keys the peer's direction: the peer is the source */
+	e->sport = (uint16_t)(ip[l3 + 2] << 8 | ip[l3 + 3]);
+	e->dport = (uint16_t)(ip[l3] << 8 | ip[l3 + 1]);
+	if (family == 4) {
+		memcpy(e->src, ip + 16, 4);
+		memcpy(e->dst, ip + 12, 4);
+	} else {
+		memcpy(e->src, ip + 24, 16);
+		memcpy(e->dst, ip + 8, 16);
+	}
 }
 
 /* No outbound SA covers the packet, but an inbound one covers its reverse: traffic of an IPsec
@@ -236,6 +282,7 @@ tgt_outbound_poll(struct tgt *t, uint64_t now)
 
 		struct esp_sa *sa = find_out_sa(t, ip, m->data_len);
 
+		note_conn_end(t, ip, m->data_len, sa != NULL ? sa->slot : GRE_SLOT_PLAIN);
 		if (sa == NULL && peer_of_inbound_sa(t, ip, m->data_len)) {
 			drop(t, m, TGT_DROP_NO_OUTBOUND_SA);
 			continue;

@@ -64,6 +64,8 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "sa_rekeys", tel_t->ctl.rekeys);
 	rte_tel_data_add_dict_u64(d, "sa_generation", tel_t->ctl.applied_gen);
 	rte_tel_data_add_dict_u64(d, "lifesize_reports", tel_t->ctl.reports);
+	rte_tel_data_add_dict_u64(d, "conn_ends_sent", tel_t->ctl.conn_ends);
+	rte_tel_data_add_dict_u64(d, "conn_ends_lost", tel_t->ctl.conn_ends_lost);
 	rte_tel_data_add_dict_u64(d, "feedback_records", s->feedback_records);
 	rte_tel_data_add_dict_u64(d, "esp_in_bytes", tel_t->esp.stats.in_bytes);
 	rte_tel_data_add_dict_u64(d, "esp_out_bytes", tel_t->esp.stats.out_bytes);

@@ -483,8 +483,40 @@ def lifesize(d: Dist, tr: Traffic, summary: str) -> bool:
     return row(summary, "lifesize", not details, figures, details)
 
 
+def conn_end(d: Dist, tr: Traffic, summary: str) -> bool:
+    """The application closes a connection (server-side FIN): its target tells the router
+    (CONN_END), whose table moves the entry to closing without any FIN from the client."""
+    details = []
+    pair = next(tr.pair[p["name"]] for p in tr.test["pairs"]
+                if p["name"] != tr.test["reload_removed"] and p["mode"] == "tunnel")
+    f = tr.flow(pair, "conn-end")
+    details += tr.connect([f])
+
+    def state():
+        for e in tm.dct_entries(tm.query(d.router, tm.DCT_QUERY)):
+            if e["sport"] == f.sport and e["dport"] == pair.port:
+                return e["state"]
+        return None
+    before = state()
+    sent = {n: d.stats(n).get("conn_ends_sent", 0) for n in d.targets}
+    name = tr.line(f, "close %d" % f.sport) if not details else None
+    if name is None:
+        details.append("no answer to the close line")
+    closing = poll(2.0, lambda: state() == "closing", 0.05)
+    after = {n: d.stats(n).get("conn_ends_sent", 0) for n in d.targets}
+    if before != "open":
+        details.append("entry state before the close: %r" % before)
+    if not closing:
+        details.append("entry not closing 2 s after the server's FIN (state %r)" % state())
+    if name in after and after[name] <= sent[name]:
+        details.append("%s sent no CONN_END" % name)
+    return row(summary, "conn-end", not details,
+               "%s: server on %s closed; its CONN_END moved the router's entry open -> closing "
+               "(no FIN from the client)" % (pair.label(), name), details)
+
+
 def cmd_run(args, test: dict) -> int:
-    """The three rows."""
+    """The rows."""
     d = Dist(test)
     tr = Traffic(test, args.iface)
     if tr.c.arp(REPLY_TIMEOUT) is None:
@@ -493,7 +525,8 @@ def cmd_run(args, test: dict) -> int:
     results = []
     for scenario in (lambda: sa_dist(d, args.summary),
                      lambda: sa_reload(d, tr, args, args.summary),
-                     lambda: lifesize(d, tr, args.summary)):
+                     lambda: lifesize(d, tr, args.summary),
+                     lambda: conn_end(d, tr, args.summary)):
         try:
             results.append(scenario())
         except (tm.TelemetryError, KeyError, TypeError, OSError) as err:

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A real kernel TCP server for the namespace test: the application behind the DVIPA on one target.
 
-Listens on ADDR at every given port; for each line a client sends, answers "<NAME> <line>\\n" and
+Listens on ADDR at every given port; for each line a client sends, answers "<NAME> <line>\\n" (and
+closes the connection itself after answering a line that starts with "close": a server-side FIN) and
 appends one JSON object to LOG: {"event": "accept"|"line"|"close", "port", "peer", "line"}, so the
 test sees which target served which connection and how many lines reached the application.
 Prints "ready" on stdout once every port is bound. Runs until SIGTERM/SIGINT (exit 0).
@@ -84,6 +85,12 @@ class Server:
                 conn.sendall(("%s %s\n" % (self.name, text)).encode())
             except OSError:
                 pass
+            if text.startswith("close"):
+                self.record("server_close", port, peer)
+                self.sel.unregister(conn)
+                del self.buffers[conn]
+                conn.close()
+                return
 
     def run(self):
         """Until a signal ends the process."""

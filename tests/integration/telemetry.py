@@ -61,6 +61,7 @@ DCT_FIELDS = {
     "dst": ("dst", "dst_addr", "daddr"),
     "dport": ("dport", "dst_port"),
     "target": ("target", "target_id", "tgt"),
+    "state": ("state",),
 }
 TARGET_FIELDS = {
     "id": ("id", "target_id"),

@@ -493,6 +493,91 @@ test_distribution(void **state)
 	empty_table();
 }
 
+static uint8_t walked_state;
+
+static void
+walk_one(const struct dct_key *key, uint16_t target, uint8_t state, uint64_t last_seen, void *arg)
+{
+	(void)key;
+	(void)target;
+	(void)last_seen;
+	(void)arg;
+	walked_state = state;
+}
+
+/* The pairing of an outbound SA with its inbound twin, and a target's CONN_END moving the
+ * connection the router's table keys by that twin to closing. */
+static void
+test_conn_end(void **state)
+{
+	struct dct_params dp = { .name = "t_rtr_sa_dct",
+				 .capacity = 1024,
+				 .idle_timeout_tsc = 300 * rte_get_tsc_hz(),
+				 .closing_timeout_tsc = 10 * rte_get_tsc_hz(),
+				 .socket_id = SOCKET_ID_ANY };
+	struct esp_sa_params p;
+	struct dct_lcore_stats st = { 0 };
+	struct dct_key k;
+	uint16_t target = 0;
+
+	(void)state;
+	/* two static pairs: the twin is the one with the same endpoints, mode and selectors */
+	params(&p, ESP_DIR_INBOUND, 0x700, 80);
+	assert_int_equal(rtr_sa_add_at(&r, &p, 40, &lc), 0);
+	params(&p, ESP_DIR_OUTBOUND, 0x701, 81);
+	assert_int_equal(rtr_sa_add_at(&r, &p, 41, &lc), 0);
+	params(&p, ESP_DIR_INBOUND, 0x702, 82);
+	p.mode = ESP_MODE_TRANSPORT;
+	assert_int_equal(rtr_sa_add_at(&r, &p, 42, &lc), 0);
+	params(&p, ESP_DIR_OUTBOUND, 0x703, 83);
+	p.mode = ESP_MODE_TRANSPORT;
+	assert_int_equal(rtr_sa_add_at(&r, &p, 43, &lc), 0);
+	assert_int_equal(rtr_sa_inbound_twin(&r, 41), 40);
+	assert_int_equal(rtr_sa_inbound_twin(&r, 43), 42);
+	assert_int_equal(rtr_sa_inbound_twin(&r, 40), -ENOENT); /* not outbound */
+	/* IKE pairs go by owner, whatever their selectors */
+	r.dist.rec[42].owner = r.dist.rec[41].owner = 9;
+	assert_int_equal(rtr_sa_inbound_twin(&r, 41), 42);
+	r.dist.rec[42].owner = r.dist.rec[41].owner = 0;
+
+	r.dct = dct_create(&dp);
+	assert_non_null(r.dct);
+	dct_key_v4(&k, 42, rte_cpu_to_be_32(0xc000020a), rte_cpu_to_be_32(0xc0000201),
+		   rte_cpu_to_be_16(40000), rte_cpu_to_be_16(443));
+	assert_int_equal(dct_insert(r.dct, &k, &target, rte_rdtsc(), &st), 0);
+
+	join();
+	exchange_until(2 + 4 + 0); /* the snapshot: BEGIN, 4 x ADD, END */
+
+	/* the application on the target closed 192.0.2.10:40000 -> 192.0.2.1:443 on SA 43 */
+	struct dist_msg m = { .type = DIST_MSG_CONN_END,
+			      .conn_end = { .sa_id = 43,
+					    .family = 4,
+					    .proto = 6,
+					    .sport = 40000,
+					    .dport = 443,
+					    .src = { 192, 0, 2, 10 },
+					    .dst = { 192, 0, 2, 1 } } };
+	uint64_t closed = r.ctl[0].conn_ends_closed;
+
+	walked_state = 0;
+	dct_walk(r.dct, 1, walk_one, NULL);
+	assert_int_equal(walked_state, DCT_STATE_OPEN);
+	assert_int_equal(dist_conn_send(&tg.conn, &m), 0);
+	m.conn_end.sport = 40001; /* no such connection */
+	assert_int_equal(dist_conn_send(&tg.conn, &m), 0);
+	dist_conn_flush(&tg.conn);
+	for (int i = 0; i < 200 && r.ctl[0].conn_ends < 2; i++)
+		exchange(0 + tg.n + 1);
+	assert_int_equal(r.ctl[0].conn_ends_closed, closed + 1);
+	dct_walk(r.dct, 1, walk_one, NULL);
+	assert_int_equal(walked_state, DCT_STATE_CLOSING);
+	dist_conn_close(&tg.conn);
+	dct_free(r.dct);
+	r.dct = NULL;
+	empty_table();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -524,6 +609,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_records),	    cmocka_unit_test(test_cf_binding),
 		cmocka_unit_test(test_reload),	    cmocka_unit_test(test_lifetimes),
 		cmocka_unit_test(test_replay_mark), cmocka_unit_test(test_distribution),
+		cmocka_unit_test(test_conn_end),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
