@@ -159,9 +159,8 @@ cf_replay_store(struct cf *cf, uint32_t slot, uint64_t top)
 	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
 
 	/* only forward: a late store never lowers what a restart will start from */
-	while (top > cur &&
-	       !atomic_compare_exchange_weak_explicit(p, &cur, top, memory_order_relaxed,
-						      memory_order_relaxed))
+	while (top > cur && !atomic_compare_exchange_weak_explicit(
+				    p, &cur, top, memory_order_relaxed, memory_order_relaxed))
 		;
 	return 0;
 }
