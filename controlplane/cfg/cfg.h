@@ -100,7 +100,7 @@ struct cfg_router {
 	struct cfg_router_target targets[CFG_MAX_TARGETS];
 	enum cfg_filter_policy filter_policy;
 	uint32_t target_timeout_ms; /* a joined target silent this long is unhealthy */
-	uint32_t replay_window; /* default for static SAs; 0 = anti-replay off */
+	uint32_t replay_window;	    /* default for static SAs; 0 = anti-replay off */
 	struct cfg_conn_table conn_table;
 	struct esp_lifetime lifetime; /* default for static SAs */
 	const uint8_t *control_key;   /* CFG_CONTROL_KEY_LEN bytes, sodium_malloc'd */
