@@ -1,83 +1,61 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The embedded coupling facility: one shared-memory segment, a header and a counter per SA slot. */
+/*
+ * The coupling facility front: picks the backend by the name's scheme (cf_backend.h), checks
+ * every argument once, and names SAs by tag. Backends: "shm" (embedded, cf_shm.c).
+ */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <string.h>
 
 #include <sodium.h>
 
-#include "cf.h"
-
-struct cf_slot {
-	_Atomic uint64_t seq;	 /* last number handed out */
-	_Atomic uint64_t tag;	 /* the SA the numbers belong to (cf_sa_tag), 0 = none */
-	_Atomic uint64_t in_top; /* inbound: highest authenticated number the router saw */
-	uint64_t pad;
-};
-
-struct cf_shared {
-	uint32_t magic;
-	uint32_t version;
-	uint32_t n_slots;
-	uint32_t pad;
-	struct cf_slot slot[];
-};
+#include "cf_backend.h"
 
 struct cf {
-	struct cf_shared *shm;
-	size_t len;
+	const struct cf_backend *be;
+	void *impl;
 	uint32_t n_slots;
 };
 
+static const struct cf_backend *const backends[] = { &cf_backend_shm };
+
 struct cf *
-cf_open(const char *shm_name, uint32_t n_slots)
+cf_open(const char *name, uint32_t n_slots)
 {
-	size_t len = sizeof(struct cf_shared) + (size_t)n_slots * sizeof(struct cf_slot);
-	struct cf *cf = calloc(1, sizeof(*cf));
-	struct stat st;
-	int fd;
+	const struct cf_backend *be = NULL;
+	const char *where = name;
+	const char *colon = strchr(name, ':');
+	struct cf *cf;
+	int rc;
 
-	if (cf == NULL)
-		return NULL;
-	if (sodium_init() < 0) /* cf_sa_tag hashes */
-		goto free_cf;
-	fd = shm_open(shm_name, O_RDWR | O_CREAT, 0600);
-	if (fd < 0)
-		goto free_cf;
-	/* growing is safe under concurrent openers: new bytes read as zero; never shrink */
-	if (fstat(fd, &st) < 0 || ((size_t)st.st_size < len && ftruncate(fd, (off_t)len) < 0))
-		goto close_fd;
-	if ((size_t)st.st_size > len)
-		len = (size_t)st.st_size;
-	cf->shm = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (cf->shm == MAP_FAILED)
-		goto close_fd;
-	close(fd);
-	cf->len = len;
-
-	uint32_t expect = 0;
-
-	/* the first opener stamps the layout; everyone checks it */
-	if (atomic_compare_exchange_strong((_Atomic uint32_t *)&cf->shm->magic, &expect,
-					   CF_MAGIC)) {
-		cf->shm->version = CF_VERSION;
-	} else if (expect != CF_MAGIC || cf->shm->version != CF_VERSION) {
-		munmap(cf->shm, cf->len);
-		free(cf);
-		errno = EINVAL;
+	if (sodium_init() < 0) { /* cf_sa_tag hashes */
+		errno = EIO;
 		return NULL;
 	}
-	cf->n_slots = (uint32_t)((len - sizeof(struct cf_shared)) / sizeof(struct cf_slot));
+	if (name[0] == '/') {
+		be = &cf_backend_shm; /* a bare shared-memory name */
+	} else if (colon != NULL) {
+		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+			if (strlen(backends[i]->scheme) == (size_t)(colon - name) &&
+			    strncmp(name, backends[i]->scheme, (size_t)(colon - name)) == 0)
+				be = backends[i];
+		where = colon + 1;
+	}
+	if (be == NULL) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	cf = calloc(1, sizeof(*cf));
+	if (cf == NULL)
+		return NULL;
+	rc = be->open(where, n_slots, &cf->impl, &cf->n_slots);
+	if (rc < 0) {
+		free(cf);
+		errno = -rc;
+		return NULL;
+	}
+	cf->be = be;
 	return cf;
-close_fd:
-	close(fd);
-free_cf:
-	free(cf);
-	return NULL;
 }
 
 void
@@ -85,23 +63,16 @@ cf_close(struct cf *cf)
 {
 	if (cf == NULL)
 		return;
-	munmap(cf->shm, cf->len);
+	cf->be->close(cf->impl);
 	free(cf);
 }
 
 uint64_t
 cf_seq_take(struct cf *cf, uint32_t slot, uint32_t n, int esn)
 {
-	uint64_t limit = esn ? UINT64_MAX : UINT32_MAX;
-
 	if (slot >= cf->n_slots || n == 0)
 		return 0;
-	uint64_t last =
-		atomic_fetch_add_explicit(&cf->shm->slot[slot].seq, n, memory_order_relaxed);
-
-	if (last > limit - n)
-		return 0; /* the numbers are burnt: nobody may use them again under this key */
-	return last + 1;
+	return cf->be->seq_take(cf->impl, slot, n, esn ? UINT64_MAX : UINT32_MAX);
 }
 
 int
@@ -109,7 +80,7 @@ cf_seq_init(struct cf *cf, uint32_t slot, uint64_t last)
 {
 	if (slot >= cf->n_slots)
 		return -EINVAL;
-	atomic_store_explicit(&cf->shm->slot[slot].seq, last, memory_order_relaxed);
+	cf->be->seq_init(cf->impl, slot, last);
 	return 0;
 }
 
@@ -138,59 +109,15 @@ cf_seq_bind(struct cf *cf, uint32_t slot, uint64_t tag)
 {
 	if (slot >= cf->n_slots || tag == 0)
 		return -EINVAL;
-
-	struct cf_slot *s = &cf->shm->slot[slot];
-
-	if (atomic_load_explicit(&s->tag, memory_order_acquire) == tag)
-		return 0; /* the same keys: their numbers continue */
-	atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->in_top, 0, memory_order_relaxed);
-	atomic_store_explicit(&s->tag, tag, memory_order_release);
-	return 1;
-}
-
-int
-cf_replay_store(struct cf *cf, uint32_t slot, uint64_t top)
-{
-	if (slot >= cf->n_slots)
-		return -EINVAL;
-
-	_Atomic uint64_t *p = &cf->shm->slot[slot].in_top;
-	uint64_t cur = atomic_load_explicit(p, memory_order_relaxed);
-
-	/* only forward: a late store never lowers what a restart will start from */
-	while (top > cur && !atomic_compare_exchange_weak_explicit(
-				    p, &cur, top, memory_order_relaxed, memory_order_relaxed))
-		;
-	return 0;
-}
-
-uint64_t
-cf_replay_load(const struct cf *cf, uint32_t slot, uint64_t tag)
-{
-	if (slot >= cf->n_slots || tag == 0 ||
-	    atomic_load_explicit(&cf->shm->slot[slot].tag, memory_order_acquire) != tag)
-		return 0;
-	return atomic_load_explicit(&cf->shm->slot[slot].in_top, memory_order_relaxed);
+	return cf->be->seq_bind(cf->impl, slot, tag);
 }
 
 int
 cf_seq_find(const struct cf *cf, uint64_t tag)
 {
-	int found = -ENOENT;
-	uint64_t most = 0;
-
-	for (uint32_t s = 0; s < cf->n_slots && tag != 0; s++) {
-		const struct cf_slot *slot = &cf->shm->slot[s];
-		uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_relaxed);
-
-		if (atomic_load_explicit(&slot->tag, memory_order_acquire) == tag &&
-		    (found < 0 || seq > most)) {
-			found = (int)s;
-			most = seq;
-		}
-	}
-	return found;
+	if (tag == 0)
+		return -ENOENT;
+	return cf->be->seq_find(cf->impl, cf->n_slots, tag);
 }
 
 uint64_t
@@ -198,5 +125,22 @@ cf_seq_peek(const struct cf *cf, uint32_t slot)
 {
 	if (slot >= cf->n_slots)
 		return 0;
-	return atomic_load_explicit(&cf->shm->slot[slot].seq, memory_order_relaxed);
+	return cf->be->seq_peek(cf->impl, slot);
+}
+
+int
+cf_replay_store(struct cf *cf, uint32_t slot, uint64_t top)
+{
+	if (slot >= cf->n_slots)
+		return -EINVAL;
+	cf->be->replay_store(cf->impl, slot, top);
+	return 0;
+}
+
+uint64_t
+cf_replay_load(const struct cf *cf, uint32_t slot, uint64_t tag)
+{
+	if (slot >= cf->n_slots || tag == 0)
+		return 0;
+	return cf->be->replay_load(cf->impl, slot, tag);
 }

@@ -9,7 +9,8 @@
  * The segment persists across restarts on purpose: a restarted target continues above the numbers
  * already used under the same keys; each slot carries the tag of the SA its numbers belong to, so
  * a new SA in a reused slot starts over and the same SA installed again does not (cf_seq_bind).
- * Clusters spanning hosts need a replicated store instead (issue 4 / ARCHITECTURE.md section 9).
+ * Clusters spanning hosts need a replicated store instead (ARCHITECTURE.md section 9): the
+ * backend is pluggable (cf_backend.h), the embedded one is cf_shm.c.
  */
 #ifndef DVIPSEC_CF_H
 #define DVIPSEC_CF_H
@@ -18,14 +19,16 @@
 #include <stdint.h>
 
 #define CF_MAGIC   0x64766366u	 /* "dvcf" */
-#define CF_VERSION 2		 /* 2: a tag per slot */
+#define CF_VERSION 3		 /* 2: a tag per slot; 3: 32-byte records with the replay mark */
 #define CF_DEFAULT "/dvipsec-cf" /* the segment router and targets map unless told otherwise */
 
 struct cf;
 
-/* Maps (creating if needed) the segment shm_name ("/dvipsec-cf") with room for n_slots counters.
- * NULL and errno on failure; an existing segment of another layout is refused (EINVAL). */
-struct cf *cf_open(const char *shm_name, uint32_t n_slots);
+/* Opens the facility name with room for n_slots records. The scheme picks the backend
+ * (cf_backend.h): "/NAME" or "shm:/NAME" maps (creating if needed) the host's shared-memory
+ * segment NAME; other schemes (a store replicated across hosts) are EPROTONOSUPPORT for now. NULL
+ * and errno on failure; an existing segment of another layout is refused (EINVAL). */
+struct cf *cf_open(const char *name, uint32_t n_slots);
 void cf_close(struct cf *cf);
 
 /* Reserves n consecutive sequence numbers of slot and returns the first (numbers start at 1), or 0

@@ -109,7 +109,8 @@ setup(struct tgt *t, const char *cf_name)
 		fprintf(stderr, "coupling facility %s: %s\n", cf_name,
 			errno == EINVAL ? "exists with another layout (an older dvipsec?): remove "
 					  "it (/dev/shm) while no dvipsec process runs"
-					: strerror(errno));
+			: errno == EPROTONOSUPPORT ? "no such backend (use /NAME or shm:/NAME)"
+						   : strerror(errno));
 		return -errno;
 	}
 	rc = install_sas(t);

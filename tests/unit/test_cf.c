@@ -141,6 +141,31 @@ test_bind(void **state)
 	cf_close(cf);
 }
 
+/* The backend comes from the name's scheme: "/NAME" and "shm:/NAME" are the same segment; a
+ * scheme with no backend (a replicated store not built here) is refused as such. */
+static void
+test_backends(void **state)
+{
+	char shm_uri[80];
+	struct cf *a = cf_open(shm_name, 16), *b;
+
+	(void)state;
+	snprintf(shm_uri, sizeof(shm_uri), "shm:%s", shm_name);
+	b = cf_open(shm_uri, 16);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(cf_seq_init(a, 5, 41), 0);
+	assert_int_equal(cf_seq_take(b, 5, 1, 0), 42);
+	cf_close(b);
+	cf_close(a);
+	errno = 0;
+	assert_null(cf_open("replicated:cluster-a", 16));
+	assert_int_equal(errno, EPROTONOSUPPORT);
+	errno = 0;
+	assert_null(cf_open("no-scheme", 16));
+	assert_int_equal(errno, EPROTONOSUPPORT);
+}
+
 int
 main(void)
 {
@@ -150,6 +175,7 @@ main(void)
 		cmocka_unit_test(test_concurrent_unique),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_bind),
+		cmocka_unit_test(test_backends),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
