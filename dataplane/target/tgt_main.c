@@ -213,7 +213,7 @@ main(int argc, char **argv)
 			return opt == 'h' ? 0 : 2;
 		}
 	}
-	if (path == NULL || cf_name[0] != '/') {
+	if (path == NULL || cf_name[0] == '\0') {
 		usage(argv[0]);
 		return 2;
 	}
