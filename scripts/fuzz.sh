@@ -11,10 +11,11 @@ if [ ! -f build-fuzz/build.ninja ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C build-fuzz tests/fuzz/fuzz_esp_inbound tests/fuzz/fuzz_cfg tests/fuzz/fuzz_gre_decap \
-	tests/fuzz/fuzz_classify tests/fuzz/fuzz_dist tests/fuzz/fuzz_ike_msg >/dev/null
+	tests/fuzz/fuzz_classify tests/fuzz/fuzz_dist tests/fuzz/fuzz_ike_msg \
+	tests/fuzz/fuzz_ike_engine >/dev/null
 
 mkdir -p build-fuzz/corpus/esp build-fuzz/corpus/cfg build-fuzz/corpus/gre build-fuzz/corpus/classify \
-	build-fuzz/corpus/dist build-fuzz/corpus/ike
+	build-fuzz/corpus/dist build-fuzz/corpus/ike build-fuzz/corpus/ike_engine
 cp conf/*.json build-fuzz/corpus/cfg/
 # ESP seeds: scapy-made packets (outer + ESP) of every AEAD x mode x encapsulation x family, each with
 # a leading 0 byte (= "as on the wire"), and their payloads with a leading odd byte (= "seal this")
@@ -86,16 +87,42 @@ with open("tests/vectors/ike_scapy_vectors.json", encoding="utf-8") as f:
             ct = b[sk["aad_len"] + sk["iv_len"]:len(b) - sk["icv_len"]]
             with open(os.path.join(d, v["name"] + "_inner"), "wb") as out:
                 out.write(b[sk["aad_len"] - 4:sk["aad_len"] - 3] + ct[:len(ct) - 1 - sk["pad_len"]])
+        # fuzz_ike_engine.c: byte 0 picks the engine state the input goes to (see its header)
+        e = "build-fuzz/corpus/ike_engine"
+        for mode, head in ((0, b"\x00\x00"), (0, b"\x00\x01"), (1, b"\x01")):
+            with open(os.path.join(e, "%d_%s_%s" % (mode, head.hex(), v["name"])), "wb") as out:
+                out.write(head + b)
+        if sk:
+            inner = b[sk["aad_len"] - 4:sk["aad_len"] - 3] + ct[:len(ct) - 1 - sk["pad_len"]]
+            for mode, head in ((2, b"\x02\x03"), (3, b"\x03"), (4, b"\x04"), (5, b"\x05")):
+                with open(os.path.join(e, "%d_%s" % (mode, v["name"])), "wb") as out:
+                    out.write(head + inner)
+# and the tail of an IKE_AUTH after AUTH for modes 4 and 5, written here with struct: [N(USE_
+# TRANSPORT_MODE)], SA (ESP, AES-GCM-128, no ESN), TSi, TSr
+import struct
+def pl(nxt, body):
+    return struct.pack(">BBH", nxt, 0, 4 + len(body)) + body
+def ts(a):
+    return bytes([1, 0, 0, 0]) + struct.pack(">BBHHH", 7, 0, 16, 0, 65535) + bytes(a) + bytes(a)
+xf = struct.pack(">BBHBBHHH", 3, 0, 12, 1, 0, 20, 0x800E, 128) + struct.pack(">BBHBBH", 0, 0, 8, 5, 0, 0)
+sa = struct.pack(">BBHBBBB", 0, 0, 8 + 4 + len(xf), 1, 3, 4, 2) + bytes([0xc0, 1, 2, 3]) + xf
+tail = pl(44, sa) + pl(45, ts([10, 0, 0, 2])) + pl(0, ts([10, 0, 0, 1]))
+transport = pl(33, struct.pack(">BBH", 0, 0, 16391))
+for mode in (4, 5):
+    for name, t in (("tunnel", bytes([33]) + tail), ("transport", bytes([41]) + transport + tail)):
+        with open(os.path.join(e, "%d_auth_tail_%s" % (mode, name)), "wb") as out:
+            out.write(bytes([mode]) + t)
 PY
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
-for t in esp_inbound cfg gre_decap classify dist ike_msg; do
+for t in esp_inbound cfg gre_decap classify dist ike_msg ike_engine; do
 	corpus=build-fuzz/corpus/esp max_len=1500
 	[ "$t" = cfg ] && corpus=build-fuzz/corpus/cfg max_len=16384
 	[ "$t" = gre_decap ] && corpus=build-fuzz/corpus/gre max_len=1600
 	[ "$t" = classify ] && corpus=build-fuzz/corpus/classify max_len=1600
 	[ "$t" = dist ] && corpus=build-fuzz/corpus/dist max_len=4096
 	[ "$t" = ike_msg ] && corpus=build-fuzz/corpus/ike max_len=4096
+	[ "$t" = ike_engine ] && corpus=build-fuzz/corpus/ike_engine max_len=4096
 	echo "=== fuzz_$t for ${secs}s"
 	if build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$secs" -max_len=$max_len \
 		-print_final_stats=1 "$corpus" >build-fuzz/fuzz_$t.log 2>&1; then

@@ -58,9 +58,11 @@ struct ike_proposal {
 /* A remote peer we accept, found by the identity it claims in IDi (FQDN and RFC 822 names
  * compared without case). n_ike / n_esp 0: every suite the engine supports (AES-GCM-128,
  * AES-GCM-256, ChaCha20-Poly1305; no ESN). n_local_ts / n_remote_ts 0: the IKE endpoints (the
- * DVIPA and the peer's address as seen), all protocols and ports. When we initiate, local_ts /
- * remote_ts are our TSi / TSr and allow_transport asks for transport mode. auth applies both ways:
- * 2 both sides prove the PSK, 14 both sign with Ed25519 (ours from ike_config.ed25519_seed). */
+ * DVIPA and the peer's address as seen), all protocols and ports; with a NAT in front of the peer
+ * also the one address it proposes for itself (its address behind the NAT). When we initiate,
+ * local_ts / remote_ts are our TSi / TSr and allow_transport asks for transport mode. auth applies
+ * both ways: 2 both sides prove the PSK, 14 both sign with Ed25519 (ours from
+ * ike_config.ed25519_seed). */
 struct ike_peer_cfg {
 	char name[32];
 	struct ike_id id;
@@ -142,7 +144,7 @@ struct ike_engine;
 /* cfg must outlive the engine. 0 or -ENOMEM/-EINVAL. */
 int ike_engine_create(const struct ike_config *cfg, const struct ike_io *io,
 		      struct ike_engine **out);
-/* Deletes nothing on the wire; wipes every key. NULL is fine. */
+/* Deletes nothing on the wire and calls no child_down; wipes every key. NULL is fine. */
 void ike_engine_free(struct ike_engine *e);
 
 /* A received IKE datagram (port 500, or 4500 without its marker). now_ms: a monotonic clock. */
