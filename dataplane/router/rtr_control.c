@@ -72,9 +72,10 @@ neigh_find(const struct rtr_main *m, const struct esp_addr *ip)
 	return NULL;
 }
 
-/* A reply from a target that has no uplink of its own: an IP packet for a peer. */
-static void
-return_to_peer(struct rtr *r, struct rte_mbuf *m)
+/* A reply from a target that has no uplink of its own, or an IKE message: an IP packet for a
+ * peer. */
+bool
+rtr_send_to_peer(struct rtr *r, struct rte_mbuf *m)
 {
 	struct rtr_main *mc = &r->main;
 	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -92,7 +93,7 @@ return_to_peer(struct rtr *r, struct rte_mbuf *m)
 	} else {
 		mc->st.drops[RTR_DROP_RETURN_NOT_IP]++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 
 	const struct rtr_neigh *n = neigh_find(mc, &dst);
@@ -101,13 +102,13 @@ return_to_peer(struct rtr *r, struct rte_mbuf *m)
 	if (n == NULL) {
 		mc->st.drops[RTR_DROP_RETURN_NO_NEIGHBOR]++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (eth == NULL) {
 		mc->st.drops[RTR_DROP_RETURN_TX_FULL]++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	eth->dst_addr = n->mac;
 	eth->src_addr = r->uplink.mac;
@@ -115,9 +116,10 @@ return_to_peer(struct rtr *r, struct rte_mbuf *m)
 	if (rte_ring_sp_enqueue(r->ret_ring, m) != 0) {
 		mc->st.drops[RTR_DROP_RETURN_TX_FULL]++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
 	mc->st.returned++;
+	return true;
 }
 
 static uint32_t
@@ -139,7 +141,7 @@ poll_link(struct rtr *r, uint16_t t)
 					   pkts[i]->data_len);
 			rte_pktmbuf_free(pkts[i]);
 		} else {
-			return_to_peer(r, pkts[i]);
+			rtr_send_to_peer(r, pkts[i]);
 		}
 	}
 	return n;
@@ -190,23 +192,18 @@ uint32_t
 rtr_control_poll(struct rtr *r, uint64_t now)
 {
 	uint32_t work = 0;
-	void *objs[DP_BURST];
 	struct rtr_learn learn[DP_BURST];
 	unsigned int n;
 
 	for (uint16_t t = 0; t < r->n_targets; t++)
 		work += poll_link(r, t);
 
-	/* IKE: counted and released until the IKE engine (issue 5) answers it */
-	n = rte_ring_sc_dequeue_burst(r->ike_ring, objs, DP_BURST, NULL);
-	r->main.ike_punted += n;
-	dp_free((struct rte_mbuf **)objs, (uint16_t)n);
-	work += n;
-
+	/* peers' MACs first: an IKE answer goes to the MAC its request came from */
 	n = rte_ring_sc_dequeue_burst_elem(r->learn_ring, learn, sizeof(learn[0]), DP_BURST, NULL);
 	for (unsigned int i = 0; i < n; i++)
 		neigh_learn(&r->main, &learn[i]);
 	work += n;
+	work += rtr_ike_poll(r, now);
 
 	dct_age(r->dct, now, AGE_BUDGET);
 	rtr_sa_reclaim(r);

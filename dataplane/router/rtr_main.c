@@ -194,6 +194,11 @@ setup(struct rtr *r, const char *cf_name)
 			gre_link_init(&w->link[t], &r->link[t].mac, &bcast, r->link_ip[t][0],
 				      r->link_ip[t][1], false);
 	}
+	rc = rtr_ike_init(r);
+	if (rc < 0) {
+		fprintf(stderr, "ike: cannot start the engine: %s\n", strerror(-rc));
+		return rc;
+	}
 	return rtr_telemetry_register(r);
 }
 
@@ -294,6 +299,7 @@ main(int argc, char **argv)
 		dp_idle_account(&r.main.idle, rtr_control_poll(&r, rte_rdtsc()));
 
 	rte_eal_mp_wait_lcore();
+	rtr_ike_fini(&r);
 	rtr_ctl_close(&r);
 	dp_port_close(&r.uplink);
 	for (uint8_t t = 0; t < r.n_targets; t++)
