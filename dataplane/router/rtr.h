@@ -168,7 +168,7 @@ struct rtr_sa_rec {
 	uint64_t added_tsc;
 	uint32_t owner;	   /* the IKE CHILD SA pair it belongs to; 0: static */
 	uint64_t top_view; /* the authenticated window's top, copied each ms for telemetry */
-	bool soft_time_raised;
+	bool soft_raised;  /* the rekey event went out (bytes, packets or time) */
 };
 
 #define RTR_FANOUT_PENDING 64	/* SA changes whose arrival at the targets is being timed */

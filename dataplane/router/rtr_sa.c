@@ -249,10 +249,22 @@ rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets)
 	struct rtr_sa_rec *rec = &d->rec[slot];
 	uint64_t before = rec->threshold;
 
+	const struct esp_lifetime *lt = &rec->params.lifetime;
+	enum shc_lifesize_event ev = shc_lifesize_report(&rec->life, bytes);
+
 	d->reports++;
 	rec->packets += packets;
-	switch (shc_lifesize_report(&rec->life, bytes)) {
+	/* packet limits: the reports carry exact counts, targets report when they cross one */
+	if (lt->hard_packets != 0 && rec->packets >= lt->hard_packets)
+		ev = SHC_LIFESIZE_HARD;
+	else if (ev == SHC_LIFESIZE_NONE && lt->soft_packets != 0 &&
+		 rec->packets >= lt->soft_packets)
+		ev = SHC_LIFESIZE_SOFT;
+	if (ev == SHC_LIFESIZE_SOFT && rec->soft_raised)
+		ev = SHC_LIFESIZE_NONE; /* one rekey event per SA, whichever limit came first */
+	switch (ev) {
 	case SHC_LIFESIZE_SOFT:
+		rec->soft_raised = true;
 		d->rekey_events++;
 		if (r->sa_event != NULL) /* IKE rekeys the pair */
 			r->sa_event(r, slot, SHC_LIFESIZE_SOFT);
@@ -293,8 +305,8 @@ rtr_sa_expire(struct rtr *r, uint64_t now)
 			if (rec->present)
 				rtr_sa_del(r, s);
 		} else if (lt->soft_seconds != 0 && age_s >= lt->soft_seconds &&
-			   !rec->soft_time_raised) {
-			rec->soft_time_raised = true;
+			   !rec->soft_raised) {
+			rec->soft_raised = true;
 			r->dist.rekey_events++;
 			if (r->sa_event != NULL)
 				r->sa_event(r, s, SHC_LIFESIZE_SOFT);

@@ -333,8 +333,7 @@ cmd_lifesize(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[HARD], rec->life.hard_bytes);
 		rte_tel_data_add_array_u64(col[THRESHOLD], rec->threshold);
 		rte_tel_data_add_array_int(col[P], rec->life.p_pm);
-		rte_tel_data_add_array_int(col[SOFT_HIT],
-					   rec->life.soft_raised || rec->soft_time_raised);
+		rte_tel_data_add_array_int(col[SOFT_HIT], rec->soft_raised);
 		rte_tel_data_add_array_int(col[REKEY_OF], (int)rec->rekey_of - 1);
 	}
 	rte_tel_data_start_dict(d);

@@ -251,6 +251,8 @@ report_lifesize(struct tgt *t, uint64_t now, bool joined)
 		bool due = (l->threshold != 0 && bytes >= l->threshold) ||
 			   crossed(l->reported_bytes, sa->rt.bytes, lt->soft_bytes) ||
 			   crossed(l->reported_bytes, sa->rt.bytes, lt->hard_bytes) ||
+			   crossed(l->reported_packets, sa->rt.packets, lt->soft_packets) ||
+			   crossed(l->reported_packets, sa->rt.packets, lt->hard_packets) ||
 			   now - l->last_report_tsc >= REPORT_MS * ms;
 
 		if (packets == 0 || !due)

@@ -256,6 +256,25 @@ test_lifetimes(void **state)
 	rtr_sa_lifesize(&r, N_SLOTS + 5, 1, 1);
 	assert_int_equal(r.dist.reports_stale, stale + 2);
 
+	/* packets: one rekey event (not a second one for bytes), then the hard limit */
+	params(&p, ESP_DIR_INBOUND, 0x502, 52);
+	p.lifetime.soft_packets = 100;
+	p.lifetime.hard_packets = 150;
+	p.lifetime.soft_bytes = 50000;
+	assert_int_equal(rtr_sa_add_at(&r, &p, 13, &lc), 0);
+	rtr_sa_lifesize(&r, 13, 1000, 99);
+	assert_int_equal(r.dist.rekey_events, ev + 1);
+	rtr_sa_lifesize(&r, 13, 1000, 1);
+	assert_int_equal(r.dist.rekey_events, ev + 2);
+	rtr_sa_lifesize(&r, 13, 60000, 10); /* past soft bytes too: no second event */
+	assert_int_equal(r.dist.rekey_events, ev + 2);
+	assert_true(r.dist.rec[13].present);
+	rtr_sa_lifesize(&r, 13, 100, 40);
+	assert_false(r.dist.rec[13].present);
+	assert_int_equal(r.dist.hard_expired, hard + 2);
+	ev++;
+	hard++;
+
 	/* seconds */
 	params(&p, ESP_DIR_INBOUND, 0x501, 51);
 	p.lifetime.soft_seconds = 10;
