@@ -94,9 +94,17 @@ with open("tests/vectors/ike_scapy_vectors.json", encoding="utf-8") as f:
                 out.write(head + b)
         if sk:
             inner = b[sk["aad_len"] - 4:sk["aad_len"] - 3] + ct[:len(ct) - 1 - sk["pad_len"]]
-            for mode, head in ((2, b"\x02\x03"), (3, b"\x03"), (4, b"\x04"), (5, b"\x05")):
-                with open(os.path.join(e, "%d_%s" % (mode, v["name"])), "wb") as out:
+            # mode 2 with byte 1 = 3 seals it as INFORMATIONAL, = 2 as CREATE_CHILD_SA
+            for mode, head in ((2, b"\x02\x03"), (2, b"\x02\x02"), (3, b"\x03"), (4, b"\x04"),
+                               (5, b"\x05")):
+                with open(os.path.join(e, "%s_%s" % (head.hex(), v["name"])), "wb") as out:
                     out.write(head + inner)
+# modes 6 and 7: the engine's own CREATE_CHILD_SA request / answer, unchanged (an empty XOR mask),
+# for each of CHILD or IKE SA rekey, with or without PFS, with or without a collision
+for mode in (6, 7):
+    for flags in range(8):
+        with open(os.path.join(e, "%d_create_child_%d" % (mode, flags)), "wb") as out:
+            out.write(bytes([mode, flags]))
 # and the tail of an IKE_AUTH after AUTH for modes 4 and 5, written here with struct: [N(USE_
 # TRANSPORT_MODE)], SA (ESP, AES-GCM-128, no ESN), TSi, TSr
 import struct

@@ -5,14 +5,18 @@
  * event on stdout (flushed), never a key:
  *
  *   ready local=ADDR
- *   child_up id=N peer=NAME spi_in=0x.. spi_out=0x.. aead=NAME mode=tunnel|transport
+ *   child_up id=N rekey_of=M peer=NAME spi_in=0x.. spi_out=0x.. aead=NAME mode=tunnel|transport
  *            encap=udp|none local=ADDR remote=ADDR udp=LPORT->RPORT local_ts=.. remote_ts=..
+ *            (rekey_of: the pair this one replaces, 0: none)
  *   child_down id=N
  *   stats rx=.. tx=.. ...                                  (on exit)
  *
  * The engine's log goes to stderr. SIGINT / SIGTERM end it (exit 0). With --initiate it starts an
  * IKE SA and exits 1 if that fails (the peer refused, or never answered); --exit-after N ends it
- * (exit 0) once N CHILD SAs came up.
+ * (exit 0) once N CHILD SAs came up. Test aids: SIGUSR1 rekeys every CHILD SA now, SIGUSR2 the IKE
+ * SA (ike_rekey_child, ike_rekey_ike); --send-delay-ms N holds every datagram N ms before it
+ * leaves (in order), so that a request of the peer's crosses ours (rekey collisions, RFC 7296
+ * 2.8.1) without a delaying qdisc.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,19 +31,38 @@
 #include "ike_priv.h" /* selector and address formatting, before ike.h */
 #include "ike_udp.h"
 
+#define MAX_LIVE  64
+#define MAX_DELAY 64
+
+/* a datagram held back by --send-delay-ms */
+struct held {
+	uint64_t due_ms;
+	struct ike_dgram d;
+	uint8_t buf[IKE_MAX_DGRAM];
+};
+
 struct tool {
 	struct ike_udp *udp;
 	unsigned children_up;
 	int verbose;
+	uint32_t n_live;
+	uint32_t live[MAX_LIVE]; /* child ids up */
+	unsigned long delay_ms;
+	uint32_t held_head, n_held;
+	struct held held[MAX_DELAY];
 };
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, rekey_children, rekey_ike;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		rekey_children = 1;
+	else if (sig == SIGUSR2)
+		rekey_ike = 1;
+	else
+		stop = 1;
 }
 
 static void
@@ -51,10 +74,15 @@ usage(FILE *f)
 		   "PROPOSAL]...\n"
 		   "         [--local-ts CIDR]... [--remote-ts CIDR]... [--transport] [--dpd S]\n"
 		   "         [--replay-window N] [--cookie-threshold N] [--retransmit-ms MS]\n"
-		   "         [--retransmit-tries N] [--exit-after N] [--timeout S] [--verbose]\n"
+		   "         [--retransmit-tries N] [--child-rekey S] [--ike-rekey S]\n"
+		   "         [--send-delay-ms MS] [--exit-after N] [--timeout S] [--verbose]\n"
 		   "       dvipsec-ike --print-pubkey --ed25519-seed-hex HEX\n"
 		   "ID: an IPv4/IPv6 address, user@domain (RFC 822) or an FQDN. PROPOSAL: e.g.\n"
-		   "aes128gcm16-prfsha256-x25519 (x25519 is the only group).\n");
+		   "aes128gcm16-prfsha256-x25519 (x25519 is the only group); --esp takes\n"
+		   "aes128gcm16-x25519 for PFS in rekeys. --child-rekey / --ike-rekey: rekey\n"
+		   "CHILD SAs / the IKE SA after about S seconds (less up to a tenth; 0: never).\n"
+		   "SIGUSR1 / SIGUSR2: rekey every CHILD SA / the IKE SA now. --send-delay-ms:\n"
+		   "every datagram leaves MS late (a test aid: rekeys of both sides cross).\n");
 }
 
 static int
@@ -128,7 +156,8 @@ static const struct {
 	{ "prfsha512", IKE_PRF_HMAC_SHA2_512 },
 };
 
-/* "aes128gcm16" (ESP) or "aes128gcm16-prfsha256-x25519" (IKE) */
+/* "aes128gcm16[-x25519]" (ESP; the group: PFS in CREATE_CHILD_SA) or
+ * "aes128gcm16-prfsha256-x25519" (IKE) */
 static int
 parse_proposal(const char *opt, const char *s, bool ike, struct ike_proposal *p)
 {
@@ -145,12 +174,15 @@ parse_proposal(const char *opt, const char *s, bool ike, struct ike_proposal *p)
 	for (size_t i = 0; i < sizeof(aeads) / sizeof(aeads[0]); i++)
 		if (strcmp(buf, aeads[i].name) == 0)
 			p->encr = aeads[i].encr, p->key_bits = aeads[i].bits;
-	if (p->encr == 0 || (ike ? prf == NULL || dh == NULL : prf != NULL))
+	if (p->encr == 0 || (ike ? prf == NULL || dh == NULL
+				 : dh != NULL || (prf != NULL && strcmp(prf, "x25519") != 0)))
 		return fail(opt, s,
 			    ike ? "AEAD-PRF-x25519, e.g. aes128gcm16-prfsha256-x25519"
-				: "aes128gcm16, aes256gcm16 or chacha20poly1305");
-	if (!ike)
+				: "aes128gcm16, aes256gcm16 or chacha20poly1305, -x25519 for PFS");
+	if (!ike) {
+		p->dh = prf != NULL ? IKE_DH_CURVE25519 : 0;
 		return 0;
+	}
 	for (size_t i = 0; i < sizeof(prfs) / sizeof(prfs[0]); i++)
 		if (strcmp(prf, prfs[i].name) == 0)
 			p->prf = prfs[i].prf;
@@ -234,9 +266,9 @@ on_child_up(void *ctx, const struct ike_child_event *ev)
 
 	ike_addr_format(&ev->in.local, l, sizeof(l));
 	ike_addr_format(&ev->in.remote, r, sizeof(r));
-	printf("child_up id=%u peer=%s spi_in=0x%08x spi_out=0x%08x aead=%s mode=%s encap=%s "
-	       "local=%s remote=%s udp=%u->%u",
-	       ev->id, ev->peer, ev->in.spi, ev->out.spi,
+	printf("child_up id=%u rekey_of=%u peer=%s spi_in=0x%08x spi_out=0x%08x aead=%s mode=%s "
+	       "encap=%s local=%s remote=%s udp=%u->%u",
+	       ev->id, ev->rekey_of, ev->peer, ev->in.spi, ev->out.spi,
 	       ev->in.aead == ESP_AEAD_AES128_GCM16   ? "aes128gcm16"
 	       : ev->in.aead == ESP_AEAD_AES256_GCM16 ? "aes256gcm16"
 						      : "chacha20poly1305",
@@ -248,13 +280,19 @@ on_child_up(void *ctx, const struct ike_child_event *ev)
 	printf("\n");
 	fflush(stdout);
 	t->children_up++;
+	if (t->n_live < MAX_LIVE)
+		t->live[t->n_live++] = ev->id;
 	return 0;
 }
 
 static void
 on_child_down(void *ctx, uint32_t id)
 {
-	(void)ctx;
+	struct tool *t = ctx;
+
+	for (uint32_t i = 0; i < t->n_live; i++)
+		if (t->live[i] == id)
+			t->live[i] = t->live[--t->n_live];
 	printf("child_down id=%u\n", id);
 	fflush(stdout);
 }
@@ -272,8 +310,37 @@ static void
 on_send(void *ctx, const struct ike_dgram *d)
 {
 	struct tool *t = ctx;
+	struct held *h;
 
-	ike_udp_send(t->udp, d);
+	if (t->delay_ms == 0) {
+		ike_udp_send(t->udp, d);
+		return;
+	}
+	if (t->n_held == MAX_DELAY || d->len > sizeof(h->buf))
+		return; /* lost, as on a full link: the engine retransmits */
+	h = &t->held[(t->held_head + t->n_held++) % MAX_DELAY];
+	h->due_ms = ike_udp_now_ms() + t->delay_ms;
+	h->d = *d;
+	memcpy(h->buf, d->data, d->len);
+	h->d.data = h->buf;
+}
+
+/* Send what --send-delay-ms held and is due; the wait until the next one (at most max). */
+static int
+flush_held(struct tool *t, int max)
+{
+	uint64_t now = ike_udp_now_ms();
+
+	while (t->n_held > 0) {
+		struct held *h = &t->held[t->held_head];
+
+		if (h->due_ms > now)
+			return h->due_ms - now < (uint64_t)max ? (int)(h->due_ms - now) : max;
+		ike_udp_send(t->udp, &h->d);
+		t->held_head = (t->held_head + 1) % MAX_DELAY;
+		t->n_held--;
+	}
+	return max;
 }
 
 static void
@@ -324,6 +391,9 @@ parse(int argc, char **argv, struct ike_config *cfg, struct opts *o, struct tool
 		{ "cookie-threshold", required_argument, NULL, 'c' },
 		{ "retransmit-ms", required_argument, NULL, 'r' },
 		{ "retransmit-tries", required_argument, NULL, 'T' },
+		{ "child-rekey", required_argument, NULL, 'C' },
+		{ "ike-rekey", required_argument, NULL, 'S' },
+		{ "send-delay-ms", required_argument, NULL, 'D' },
 		{ "exit-after", required_argument, NULL, 'x' },
 		{ "timeout", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -415,6 +485,17 @@ parse(int argc, char **argv, struct ike_config *cfg, struct opts *o, struct tool
 			rc = parse_uint("--retransmit-tries", optarg, 20, &v);
 			cfg->retransmit_tries = (uint8_t)v;
 			break;
+		case 'C':
+			rc = parse_uint("--child-rekey", optarg, 31536000, &v);
+			peer->child_rekey_s = (uint32_t)v;
+			break;
+		case 'S':
+			rc = parse_uint("--ike-rekey", optarg, 31536000, &v);
+			peer->ike_rekey_s = (uint32_t)v;
+			break;
+		case 'D':
+			rc = parse_uint("--send-delay-ms", optarg, 10000, &t->delay_ms);
+			break;
 		case 'x':
 			rc = parse_uint("--exit-after", optarg, 1000000, &o->exit_after);
 			break;
@@ -461,10 +542,25 @@ run(struct ike_engine *e, struct tool *t, const struct opts *o)
 		}
 	}
 	while (!stop) {
-		rc = ike_udp_poll(t->udp, e, 200);
+		rc = ike_udp_poll(t->udp, e, flush_held(t, 200));
 		if (rc < 0) {
 			fprintf(stderr, "dvipsec-ike: poll: %s\n", strerror(-rc));
 			return 1;
+		}
+		flush_held(t, 0);
+		if (rekey_children) {
+			uint32_t ids[MAX_LIVE], n = t->n_live;
+
+			rekey_children = 0;
+			memcpy(ids, t->live, sizeof(ids)); /* the callbacks change t->live */
+			for (uint32_t i = 0; i < n; i++)
+				fprintf(stderr, "dvipsec-ike: rekey child %u: %d\n", ids[i],
+					ike_rekey_child(e, ids[i], ike_udp_now_ms()));
+		}
+		if (rekey_ike) {
+			rekey_ike = 0;
+			fprintf(stderr, "dvipsec-ike: rekey IKE SA: %d\n",
+				ike_rekey_ike(e, 0, ike_udp_now_ms()));
 		}
 		if (o->exit_after != 0 && t->children_up >= o->exit_after)
 			return 0;
@@ -531,6 +627,8 @@ main(int argc, char **argv)
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	signal(SIGUSR2, on_signal);
 	rc = ike_udp_open(&o.local, &t.udp);
 	if (rc < 0) {
 		fprintf(stderr, "dvipsec-ike: sockets on ports 500/4500: %s\n", strerror(-rc));

@@ -7,9 +7,10 @@
  *
  * One file per exchange: ike_init.c (IKE_SA_INIT: proposals, X25519, NAT detection, COOKIE,
  * INVALID_KE_PAYLOAD), ike_auth.c (IKE_AUTH: PSK / Ed25519, the first CHILD_SA, traffic selector
- * narrowing, USE_TRANSPORT_MODE), ike_child.c (CREATE_CHILD_SA: CHILD and IKE SA rekeys, either
- * side, collisions per 2.8), ike_info.c (INFORMATIONAL: delete, liveness); ike_sa.c holds the IKE
- * SA table, message IDs, retransmission with backoff and the timers; ike_prop.c proposal choice.
+ * narrowing, USE_TRANSPORT_MODE), ike_child.c (CREATE_CHILD_SA: CHILD SA rekeys, either side,
+ * PFS, collisions per 2.8; ike_rekey.c the IKE SA's rekey), ike_info.c (INFORMATIONAL: delete,
+ * liveness); ike_sa.c holds the IKE SA table, message IDs, retransmission with backoff and the
+ * timers (rekeys included); ike_prop.c proposal choice.
  *
  * Keys: the engine holds IKE keys in ike_keys (guarded memory); a CHILD SA's ESP keys are handed
  * to the child_up callback in guarded memory that lives only for the call (the router copies them
@@ -152,8 +153,16 @@ void ike_input(struct ike_engine *e, const struct ike_dgram *d, uint64_t now_ms)
 /* Timers: retransmissions, half-open expiry, rekeys, liveness. Returns the next deadline (ms, same
  * clock) so a caller can sleep; call it at least that often. */
 uint64_t ike_tick(struct ike_engine *e, uint64_t now_ms);
-/* The soft lifesize event of the cluster (router: rtr_sa.c) for a CHILD SA pair: rekey it now. */
+/* The soft lifesize event of the cluster (router: rtr_sa.c) for a CHILD SA pair: rekey it now
+ * (CREATE_CHILD_SA, or as soon as the IKE SA's request window is free). The new pair comes up
+ * with rekey_of = child_id before we use it; child_id's child_down follows our Delete of it.
+ * 0 (started or queued), -ENOENT (no such pair, or it is being deleted), -EBUSY (a rekey of it
+ * is queued or in flight, or it was rekeyed already and waits for its Delete). */
 int ike_rekey_child(struct ike_engine *e, uint32_t child_id, uint64_t now_ms);
+/* Rekey every established IKE SA with peer now (as ike_rekey_s would; an operator's command,
+ * tests). Its CHILD SAs move to the new IKE SA unchanged. 0, -ENOENT (no established IKE SA with
+ * peer), -EBUSY (each one is being rekeyed already). */
+int ike_rekey_ike(struct ike_engine *e, uint16_t peer, uint64_t now_ms);
 /* Start an IKE SA with a configured peer at remote (tests, and a router that initiates): the
  * IKE_SA_INIT goes from local port 500 to remote port 500. 0, -EINVAL (no such peer, address
  * families differ), -ENOMEM. */
@@ -165,32 +174,35 @@ int ike_initiate(struct ike_engine *e, uint16_t peer, const struct esp_addr *loc
 int ike_delete(struct ike_engine *e, uint16_t peer, uint32_t child_id, uint64_t now_ms);
 
 /* Counters (telemetry /dvipsec/ike): one per named event and drop reason. */
-#define IKE_STATS(X)                                                                              \
-	X(rx, "datagrams received")                                                               \
-	X(tx, "datagrams sent (retransmissions included)")                                        \
-	X(retransmits, "requests sent again, or responses repeated for a retransmitted request")  \
-	X(ike_sa_up, "IKE SAs established")                                                       \
-	X(child_sa_up, "CHILD SA pairs established")                                              \
-	X(child_rekeys, "CHILD SA pairs rekeyed")                                                 \
-	X(ike_rekeys, "IKE SAs rekeyed")                                                          \
-	X(deletes, "SAs deleted")                                                                 \
-	X(cookies_sent, "IKE_SA_INIT answered with a COOKIE")                                     \
-	X(invalid_ke, "INVALID_KE_PAYLOAD sent")                                                  \
-	X(no_proposal, "NO_PROPOSAL_CHOSEN sent")                                                 \
-	X(auth_failed, "AUTHENTICATION_FAILED sent or received")                                  \
-	X(ts_unacceptable, "TS_UNACCEPTABLE sent")                                                \
-	X(bad_message, "malformed datagrams dropped (the parser's reason is logged)")             \
-	X(bad_icv, "SK payloads that failed to open")                                             \
-	X(unknown_spi, "messages for no IKE SA of ours")                                          \
-	X(dead_peers, "IKE SAs given up after retransmissions or a failed liveness check")        \
-	X(unknown_peer, "IKE_AUTH from an identity no peer has (also counted in auth_failed)")    \
-	X(bad_msg_id, "requests outside the message ID window, responses to no request of ours")  \
-	X(unsupported_critical, "UNSUPPORTED_CRITICAL_PAYLOAD sent")                              \
-	X(half_open_expired, "half-open IKE SAs dropped after half_open_timeout_s")               \
-	X(peer_errors, "error notifies received (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...)")      \
-	X(create_child_refused, "CREATE_CHILD_SA answered NO_ADDITIONAL_SAS / TEMPORARY_FAILURE") \
-	X(liveness_checks, "empty INFORMATIONAL requests sent after dpd_s of silence")            \
-	X(child_sa_down, "CHILD SA pairs gone (child_down calls)")
+#define IKE_STATS(X)                                                                             \
+	X(rx, "datagrams received")                                                              \
+	X(tx, "datagrams sent (retransmissions included)")                                       \
+	X(retransmits, "requests sent again, or responses repeated for a retransmitted request") \
+	X(ike_sa_up, "IKE SAs established")                                                      \
+	X(child_sa_up, "CHILD SA pairs established")                                             \
+	X(child_rekeys, "CHILD SA pairs made by a rekey, either side's (a collision makes two)") \
+	X(ike_rekeys, "IKE SAs made by a rekey, either side's (a collision makes two)")          \
+	X(deletes, "SAs deleted")                                                                \
+	X(cookies_sent, "IKE_SA_INIT answered with a COOKIE")                                    \
+	X(invalid_ke, "INVALID_KE_PAYLOAD sent")                                                 \
+	X(no_proposal, "NO_PROPOSAL_CHOSEN sent")                                                \
+	X(auth_failed, "AUTHENTICATION_FAILED sent or received")                                 \
+	X(ts_unacceptable, "TS_UNACCEPTABLE sent")                                               \
+	X(bad_message, "malformed datagrams dropped (the parser's reason is logged)")            \
+	X(bad_icv, "SK payloads that failed to open")                                            \
+	X(unknown_spi, "messages for no IKE SA of ours")                                         \
+	X(dead_peers, "IKE SAs given up after retransmissions or a failed liveness check")       \
+	X(unknown_peer, "IKE_AUTH from an identity no peer has (also counted in auth_failed)")   \
+	X(bad_msg_id, "requests outside the message ID window, responses to no request of ours") \
+	X(unsupported_critical, "UNSUPPORTED_CRITICAL_PAYLOAD sent")                             \
+	X(half_open_expired, "half-open IKE SAs dropped after half_open_timeout_s")              \
+	X(peer_errors, "error notifies received (NO_PROPOSAL_CHOSEN, TS_UNACCEPTABLE, ...)")     \
+	X(create_child_refused,                                                                  \
+	  "CREATE_CHILD_SA answered NO_ADDITIONAL_SAS / TEMPORARY_FAILURE / CHILD_SA_NOT_FOUND") \
+	X(liveness_checks, "empty INFORMATIONAL requests sent after dpd_s of silence")           \
+	X(child_sa_down, "CHILD SA pairs gone (child_down calls)")                               \
+	X(rekey_collisions, "rekeys of the peer's that crossed ours of the same SA (RFC 7296 "   \
+			    "2.8)")
 
 struct ike_stats {
 #define IKE_STAT_FIELD(name, desc) uint64_t name;

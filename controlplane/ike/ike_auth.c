@@ -98,21 +98,6 @@ auth_verify(struct ike_sa_obj *sa, const struct ike_peer_cfg *peer, const struct
 				   a->len);
 }
 
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static int
 keymat_up(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *c, uint64_t now)
 {
@@ -161,7 +146,7 @@ child_answer(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 	if (!ike_has(p, IKE_PT_SA) || !ike_has(p, IKE_PT_TSI) || !ike_has(p, IKE_PT_TSR))
 		return; /* no CHILD SA asked for (RFC 6023) */
 	list = ike_prop_list(peer, false, &n);
-	if (ike_prop_choose(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 || rd32(ch.spi) < 256) {
+	if (ike_prop_choose(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 || ike_rd32(ch.spi) < 256) {
 		e->st.no_proposal++;
 		error = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto refuse;
@@ -186,7 +171,7 @@ child_answer(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 		error = IKE_N_TS_UNACCEPTABLE;
 		goto refuse;
 	}
-	c->spi_out = rd32(ch.spi);
+	c->spi_out = ike_rd32(ch.spi);
 	c->encr = ch.encr;
 	c->key_bits = ch.key_bits;
 	c->esn = ch.esn;
@@ -200,7 +185,7 @@ child_answer(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 	}
 	if (c->mode == ESP_MODE_TRANSPORT)
 		ike_wr_notify(w, &(struct ike_notify){ .type = IKE_N_USE_TRANSPORT_MODE });
-	put32(spi, c->spi_in);
+	ike_put32(spi, c->spi_in);
 	ike_prop_answer(&e->wsa, IKE_PROTO_ESP, &ch, spi, sizeof(spi));
 	ike_wr_sa(w, &e->wsa);
 	ike_ts_list_to_wire(c->remote_ts, c->n_remote_ts, &ts);
@@ -213,6 +198,31 @@ refuse:
 	ike_log(e, 1, "IKE SA %016llx_r with %s: no CHILD SA (%s)", (unsigned long long)sa->spi_r,
 		peer->name, ike_notify_name(error));
 	ike_wr_notify(w, &(struct ike_notify){ .type = error });
+}
+
+/* RFC 7296 2.4: an IKE_AUTH with INITIAL_CONTACT says the peer holds no other IKE SA with us (it
+ * restarted). Ours for its identity are dead, and their CHILD SAs, with the same selectors as the
+ * new one, would keep covering its traffic: the targets would encrypt to SPIs it has forgotten.
+ * They go without a Delete, which nobody on the other side could read. */
+static void
+initial_contact(struct ike_engine *e, const struct ike_sa_obj *sa)
+{
+	for (uint32_t i = 0; i < e->n_sa;) {
+		struct ike_sa_obj *old = e->heap[i];
+
+		if (old == sa || old->peer != sa->peer ||
+		    (old->state != IKE_ST_ESTABLISHED && old->state != IKE_ST_DELETING &&
+		     old->state != IKE_ST_REKEYED)) {
+			i++;
+			continue;
+		}
+		ike_log(e, 1, "INITIAL_CONTACT from %s: IKE SA %016llx_i %016llx_r dropped",
+			ike_sa_peer(e, sa)->name, (unsigned long long)old->spi_i,
+			(unsigned long long)old->spi_r);
+		e->st.deletes++;
+		ike_sa_free(e, old); /* reorders the heap: look again from the start */
+		i = 0;
+	}
 }
 
 static void
@@ -296,6 +306,9 @@ ike_auth_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_d
 	sa->expire_ms = 0;
 	ike_sa_set_half_open(e, sa, false);
 	e->st.ike_sa_up++;
+	/* before the new CHILD SA is installed: never two pairs for the same traffic */
+	if (ike_find_notify(p, IKE_N_INITIAL_CONTACT) != NULL)
+		initial_contact(e, sa);
 	ike_msg_begin(e, sa, &w, IKE_AUTH, true, e->msg.hdr.msg_id);
 	ike_wr_id(&w, IKE_PT_IDR, &our);
 	ike_wr_auth(&w, &a);
@@ -343,7 +356,7 @@ ike_auth_start(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 		return -ENOMEM;
 	sa->first_spi_in = c->spi_in;
 	sa->first_transport = peer->allow_transport;
-	put32(spi, c->spi_in);
+	ike_put32(spi, c->spi_in);
 	ike_msg_begin(e, sa, &w, IKE_AUTH, false, sa->tx_next);
 	ike_wr_id(&w, IKE_PT_IDI, &our);
 	ike_wr_id(&w, IKE_PT_IDR, &their);
@@ -392,13 +405,14 @@ child_accept(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 	list = ike_prop_list(peer, false, &n);
 	n_l = ike_ts_cfg(sa, peer, true, ts_l);
 	n_r = ike_ts_cfg(sa, peer, false, ts_r);
-	if (ike_prop_check_answer(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 || rd32(ch.spi) < 256) {
+	if (ike_prop_check_answer(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 ||
+	    ike_rd32(ch.spi) < 256) {
 		e->st.bad_message++;
 		ike_log(e, 1, "peer %s: CHILD SA proposal not one of ours", peer->name);
 		ike_child_free(e, c);
 		return;
 	}
-	c->spi_out = rd32(ch.spi);
+	c->spi_out = ike_rd32(ch.spi);
 	c->encr = ch.encr;
 	c->key_bits = ch.key_bits;
 	c->esn = ch.esn;

@@ -1,59 +1,700 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * CREATE_CHILD_SA (RFC 7296 1.3): not done yet. Rekeys of CHILD and IKE SAs, either side, with
- * collisions per 2.8, come here; until then a request is answered so the peer's window moves on
- * and it retries or re-authenticates:
+ * CREATE_CHILD_SA (RFC 7296 1.3) for CHILD SA pairs, both roles, the dispatch of every
+ * CREATE_CHILD_SA, and what waits for the request window (ike_child_kick): rekeys by timer
+ * (child_rekey_s, ike_rekey_s, jittered) and by ike_rekey_child() (the router's lifesize event).
+ * IKE SA rekeys are in ike_rekey.c.
  *
- *   HDR, SK{[N(REKEY_SA)], SA, Ni, [KEi], [TSi, TSr]}  -->
- *                                                      <-- HDR, SK{N(TEMPORARY_FAILURE)}  (a rekey)
- *                                                      <-- HDR, SK{N(NO_ADDITIONAL_SAS)}  (a new
- * pair)
+ *   CHILD SA rekey (1.3.3, 2.8):
+ *   HDR, SK{N(REKEY_SA, ESP, old inbound SPI), [N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr}
+ * -->
+ *                    <-- HDR, SK{[N(USE_TRANSPORT_MODE)], SA, Nr, [KEr], TSi, TSr}
+ *                    or  HDR, SK{N(TEMPORARY_FAILURE | NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE |
+ *                                  INVALID_KE_PAYLOAD(group) | CHILD_SA_NOT_FOUND(ESP, SPI))}
+ *   A new pair without REKEY_SA (1.3.1) is refused:  <-- HDR, SK{N(NO_ADDITIONAL_SAS)}
  *
- * What the rekey will need is in place: CHILD SA records keep their negotiated proposal and
- * selectors (ike_childsa), child_up carries rekey_of, IKE SA keys rekey with ike_keys_rekey(),
- * requests have the IKE_REQ_CREATE_CHILD kind and ike_prop_choose takes the ESP proposals.
+ * The new pair has new SPIs, a proposal of the peer's configured ESP list (with PFS, a KE of
+ * group 31, when the chosen proposal has a DH group), the old pair's selectors (a responder
+ * narrows the offer to them), and KEYMAT = prf+(SK_d, [g^ir |] Ni | Nr) of this exchange's
+ * nonces (2.17). Make-before-break: the responder hands the new pair to child_up (rekey_of = the
+ * old pair's id) before it answers; the initiator when the answer arrives, and then deletes the
+ * old pair with an INFORMATIONAL Delete (2.8); each side's child_down of the old pair follows
+ * that Delete (the responder's when it arrives, the initiator's when it is answered).
+ *
+ * Collisions (2.8.1, 2.25.1): a peer's rekey of a pair we are rekeying ourselves is answered as
+ * usual; when our answer arrives, the exchange with the lowest of the four nonces made the
+ * redundant pair and its initiator deletes it, the other one's initiator deletes the old pair.
+ * A rekey of a pair being deleted, or while the IKE SA is being rekeyed, is answered
+ * TEMPORARY_FAILURE (and ours is retried after REKEY_RETRY_S); of a pair we do not know,
+ * CHILD_SA_NOT_FOUND (the initiator then drops the old pair without a Delete). A pair the peer
+ * deletes while we rekey it just goes (our exchange, if it completes, leaves the new one).
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
 
 #include "ike_priv.h"
+
+#define REKEY_RETRY_S 10 /* after TEMPORARY_FAILURE and other refusals (2.25: not at once) */
+
+/* ---- shared with ike_rekey.c ---------------------------------------------------------------- */
+
+bool
+ike_nonce_lower(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+	int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
+
+	/* octet by octet; a nonce that ends first is the lower one (2.8.1) */
+	return c < 0 || (c == 0 && a_len < b_len);
+}
+
+void
+ike_create_note_peer(struct ike_create *cr, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+		     size_t nr_len)
+{
+	bool ni_low = ike_nonce_lower(ni, ni_len, nr, nr_len);
+
+	cr->collided = true;
+	cr->peer_low_len = (uint16_t)(ni_low ? ni_len : nr_len);
+	memcpy(cr->peer_low, ni_low ? ni : nr, cr->peer_low_len);
+}
+
+bool
+ike_create_lost(const struct ike_create *cr, const uint8_t *nr, size_t nr_len)
+{
+	const uint8_t *low = cr->ni;
+	size_t low_len = cr->ni_len;
+
+	if (ike_nonce_lower(nr, nr_len, low, low_len)) {
+		low = nr;
+		low_len = nr_len;
+	}
+	return ike_nonce_lower(low, low_len, cr->peer_low, cr->peer_low_len);
+}
+
+void
+ike_child_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+		 uint16_t type, const uint8_t *data, size_t len)
+{
+	switch (type) {
+	case IKE_N_NO_PROPOSAL_CHOSEN:
+		e->st.no_proposal++;
+		break;
+	case IKE_N_INVALID_KE_PAYLOAD:
+		e->st.invalid_ke++;
+		break;
+	case IKE_N_TS_UNACCEPTABLE:
+		e->st.ts_unacceptable++;
+		break;
+	case IKE_N_INVALID_SYNTAX:
+		e->st.bad_message++;
+		break;
+	default:
+		e->st.create_child_refused++;
+		break;
+	}
+	ike_log(e, 1, "IKE SA %016llx_i %016llx_r: CREATE_CHILD_SA refused with %s",
+		(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+		ike_notify_name(type));
+	ike_info_refuse(e, sa, d, type, data, len);
+}
+
+const struct ike_notify *
+ike_child_error(struct ike_engine *e, const struct ike_sa_obj *sa)
+{
+	const struct ike_payloads *p = &e->inner;
+
+	for (uint8_t i = 0; i < p->n_notify; i++) {
+		if (p->notify[i].type <= IKE_N_ERROR_MAX) {
+			const char *name = ike_notify_name(p->notify[i].type);
+
+			e->st.peer_errors++;
+			ike_log(e, 1,
+				"IKE SA %016llx_i %016llx_r: the peer refused our CREATE_CHILD_SA: "
+				"%s (%u)",
+				(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r,
+				name != NULL ? name : "error", p->notify[i].type);
+			return &p->notify[i];
+		}
+	}
+	return NULL;
+}
+
+/* The group an INVALID_KE_PAYLOAD asks for, if we can do it and did not send it: try again. */
+bool
+ike_create_retry_ke(struct ike_create *cr, const struct ike_notify *n)
+{
+	uint16_t group = n->len == 2 ? (uint16_t)(n->data[0] << 8 | n->data[1]) : 0;
+
+	if (n->type != IKE_N_INVALID_KE_PAYLOAD || group != IKE_DH_CURVE25519 ||
+	    cr->ke_group == 0 || group == cr->ke_group || cr->ke_tries++ >= IKE_INIT_RETRIES)
+		return false;
+	cr->ke_group = group;
+	return cr->dh != NULL || ike_dh_create(group, &cr->dh) == 0;
+}
+
+/* A KE payload of cr's group: our public value, or (test hook) random bytes of another group. */
+void
+ike_create_ke(const struct ike_create *cr, uint8_t fake[IKE_X25519_LEN], struct ike_ke *ke)
+{
+	ke->group = cr->ke_group;
+	if (cr->dh != NULL && cr->ke_group == IKE_DH_CURVE25519) {
+		ke->data = ike_dh_public(cr->dh, &ke->len);
+	} else {
+		randombytes_buf(fake, IKE_X25519_LEN);
+		ke->data = fake;
+		ke->len = IKE_X25519_LEN;
+	}
+}
+
+/* A new exchange's state: our nonce, and a KE of group (0: none) unless the test hook asks for
+ * another first. */
+struct ike_create *
+ike_create_new(struct ike_engine *e, uint16_t group)
+{
+	struct ike_create *cr = calloc(1, sizeof(*cr));
+
+	if (cr == NULL)
+		return NULL;
+	cr->ni_len = IKE_NONCE_LEN;
+	randombytes_buf(cr->ni, cr->ni_len);
+	cr->ke_group = group != 0 && e->test_first_ke_group != 0 ? e->test_first_ke_group : group;
+	if (group != 0 && ike_dh_create(IKE_DH_CURVE25519, &cr->dh) < 0) {
+		free(cr);
+		return NULL;
+	}
+	return cr;
+}
+
+void
+ike_create_free(struct ike_engine *e, struct ike_sa_obj *sa)
+{
+	struct ike_create *cr = sa->create;
+	struct ike_childsa *old;
+
+	if (cr == NULL)
+		return;
+	sa->create = NULL;
+	if (cr->child != NULL && cr->child->pending)
+		ike_child_free(e, cr->child);
+	old = cr->ike ? NULL : ike_child_by_id(e, cr->old_id);
+	if (old != NULL)
+		old->rekeying = false;
+	if (cr->new_sa != NULL) {
+		cr->new_sa->rekey_parent = NULL;
+		if (cr->new_sa->state == IKE_ST_REKEY_NEW)
+			ike_sa_free(e, cr->new_sa);
+	}
+	if (cr->peer_sa != NULL)
+		cr->peer_sa->rekey_parent = NULL;
+	ike_dh_free(cr->dh);
+	sodium_memzero(cr, sizeof(*cr));
+	free(cr);
+}
+
+/* ---- responder --------------------------------------------------------------------------------
+ */
+
+static void
+refuse_not_found(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+		 const struct ike_notify *rekey)
+{
+	struct ike_writer w;
+
+	/* the SPI copied from REKEY_SA (2.25) */
+	e->st.create_child_refused++;
+	ike_log(e, 1,
+		"IKE SA %016llx_i %016llx_r: rekey of a CHILD SA we do not have: "
+		"CHILD_SA_NOT_FOUND",
+		(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+	ike_msg_begin(e, sa, &w, IKE_CREATE_CHILD_SA, true, e->msg.hdr.msg_id);
+	ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_CHILD_SA_NOT_FOUND,
+						.proto = rekey->proto,
+						.spi_size = rekey->spi_size,
+						.spi = rekey->spi });
+	ike_send_response(e, sa, &w, d);
+}
+
+/* KEYMAT of a pair made by CREATE_CHILD_SA (2.17) to child_up. initiated: we sent the request.
+ * 0 or -errno. */
+static int
+keymat_up(struct ike_engine *e, struct ike_childsa *c, bool initiated, const struct ike_dh *dh,
+	  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len, uint64_t now)
+{
+	struct ike_child_keymat *km;
+	const uint8_t *gir = NULL;
+	size_t gir_len = 0;
+	int rc;
+
+	if (dh != NULL)
+		gir = ike_dh_shared(dh, &gir_len);
+	rc = ike_keys_child_keymat(c->sa->keys, c->encr, c->key_bits, gir, gir_len, ni, ni_len, nr,
+				   nr_len, &km);
+	if (rc < 0)
+		return rc;
+	/* "initiator to responder" is this exchange's initiator, which is not the IKE SA's when its
+	 * responder rekeys; ike_child_up splits by the IKE SA's roles */
+	if (initiated != c->sa->initiator) {
+		uint8_t t[IKE_AEAD_KEYMAT_MAX];
+
+		memcpy(t, km->i2r, sizeof(t));
+		memcpy(km->i2r, km->r2i, sizeof(t));
+		memcpy(km->r2i, t, sizeof(t));
+		sodium_memzero(t, sizeof(t));
+	}
+	rc = ike_child_up(e, c, km, now);
+	ike_child_keymat_free(km);
+	return rc;
+}
+
+/* The peer rekeys the pair its REKEY_SA names. */
+static void
+rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+	      const struct ike_notify *rn, uint64_t now)
+{
+	const struct ike_payloads *p = &e->inner;
+	const struct ike_peer_cfg *peer = ike_sa_peer(e, sa);
+	struct ike_create *cr = sa->create;
+	const struct ike_proposal *list;
+	struct ike_childsa *old = NULL, *c;
+	struct ike_dh *dh = NULL;
+	struct ike_writer w;
+	struct ike_choice ch;
+	struct ike_ts ts;
+	uint8_t n, spi[4], nr[IKE_NONCE_LEN], group[2];
+	uint16_t error;
+
+	if (rn->proto == IKE_PROTO_ESP && rn->spi_size == 4)
+		old = ike_child_by_spi_out(sa, ike_rd32(rn->spi));
+	if (old == NULL) {
+		refuse_not_found(e, sa, d, rn);
+		return;
+	}
+	/* 2.25.1 / 2.25.2: closing it, or rekeying the IKE SA */
+	if (old->delete_queued || old->deleting || (cr != NULL && cr->ike)) {
+		ike_child_refuse(e, sa, d, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
+	if (!ike_has(p, IKE_PT_SA) || !ike_has(p, IKE_PT_NONCE) || !ike_has(p, IKE_PT_TSI) ||
+	    !ike_has(p, IKE_PT_TSR)) {
+		ike_child_refuse(e, sa, d, IKE_N_INVALID_SYNTAX, NULL, 0);
+		return;
+	}
+	list = ike_prop_list(peer, false, &n);
+	if (ike_prop_choose_rekey(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 ||
+	    ike_rd32(ch.spi) < 256) {
+		ike_child_refuse(e, sa, d, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0);
+		return;
+	}
+	if (ch.pfs && (!ike_has(p, IKE_PT_KE) || p->ke.group != ch.dh)) {
+		group[0] = (uint8_t)(ch.dh >> 8);
+		group[1] = (uint8_t)ch.dh;
+		ike_child_refuse(e, sa, d, IKE_N_INVALID_KE_PAYLOAD, group, sizeof(group));
+		return;
+	}
+	c = ike_child_new(e, sa);
+	if (c == NULL) {
+		ike_child_refuse(e, sa, d, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		return;
+	}
+	/* the old pair's selectors, as far as the offer covers them (TSi: the peer's side) */
+	c->n_remote_ts = ike_ts_narrow(&p->tsi, old->remote_ts, old->n_remote_ts, c->remote_ts);
+	c->n_local_ts = ike_ts_narrow(&p->tsr, old->local_ts, old->n_local_ts, c->local_ts);
+	error = IKE_N_TS_UNACCEPTABLE;
+	if (c->n_remote_ts == 0 || c->n_local_ts == 0)
+		goto fail;
+	c->spi_out = ike_rd32(ch.spi);
+	c->encr = ch.encr;
+	c->key_bits = ch.key_bits;
+	c->esn = ch.esn;
+	c->mode = ike_find_notify(p, IKE_N_USE_TRANSPORT_MODE) != NULL && peer->allow_transport
+			  ? ESP_MODE_TRANSPORT
+			  : ESP_MODE_TUNNEL;
+	c->rekey_of = old->id;
+	randombytes_buf(nr, sizeof(nr));
+	/* a bad KE (low order) or nonce, or child_up refusing: as strongSwan says, no proposal */
+	error = IKE_N_NO_PROPOSAL_CHOSEN;
+	if (ch.pfs &&
+	    (ike_dh_create(ch.dh, &dh) < 0 || ike_dh_compute(dh, p->ke.data, p->ke.len) < 0))
+		goto fail;
+	if (keymat_up(e, c, false, dh, p->nonce.data, p->nonce.len, nr, sizeof(nr), now) < 0)
+		goto fail;
+	if (cr != NULL && cr->old_id == old->id) {
+		/* 2.8.1: ours is in flight; the answer to it decides */
+		ike_create_note_peer(cr, p->nonce.data, p->nonce.len, nr, sizeof(nr));
+		cr->peer_child = c->id;
+		e->st.rekey_collisions++;
+		ike_log(e, 1, "child %u: the peer rekeys it too (collision), its pair is %u",
+			old->id, c->id);
+	}
+	old->replaced_by = c->id;
+	old->want_rekey = false;
+
+	ike_msg_begin(e, sa, &w, IKE_CREATE_CHILD_SA, true, e->msg.hdr.msg_id);
+	if (c->mode == ESP_MODE_TRANSPORT)
+		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_USE_TRANSPORT_MODE });
+	ike_put32(spi, c->spi_in);
+	ike_prop_answer(&e->wsa, IKE_PROTO_ESP, &ch, spi, sizeof(spi));
+	ike_wr_sa(&w, &e->wsa);
+	ike_wr_nonce(&w, nr, sizeof(nr));
+	if (dh != NULL) {
+		struct ike_ke ke = { .group = ch.dh };
+
+		ke.data = ike_dh_public(dh, &ke.len);
+		ike_wr_ke(&w, &ke);
+	}
+	ike_ts_list_to_wire(c->remote_ts, c->n_remote_ts, &ts);
+	ike_wr_ts(&w, IKE_PT_TSI, &ts);
+	ike_ts_list_to_wire(c->local_ts, c->n_local_ts, &ts);
+	ike_wr_ts(&w, IKE_PT_TSR, &ts);
+	ike_send_response(e, sa, &w, d);
+	ike_dh_free(dh);
+	sodium_memzero(nr, sizeof(nr));
+	ike_log(e, 1, "child %u rekeyed by the peer: pair %u%s", old->id, c->id,
+		dh != NULL ? " (PFS)" : "");
+	return;
+
+fail:
+	ike_dh_free(dh);
+	sodium_memzero(nr, sizeof(nr));
+	ike_child_free(e, c);
+	ike_child_refuse(e, sa, d, error, NULL, 0);
+}
 
 void
 ike_child_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
 		  uint64_t now)
 {
 	const struct ike_payloads *p = &e->inner;
-	bool rekey = ike_find_notify(p, IKE_N_REKEY_SA) != NULL ||
-		     (ike_has(p, IKE_PT_SA) && p->sa.n_proposals > 0 &&
-		      p->sa.prop[0].proto == IKE_PROTO_IKE);
+	const struct ike_notify *rn = ike_find_notify(p, IKE_N_REKEY_SA);
 
-	(void)now;
 	if (sa->state != IKE_ST_ESTABLISHED) {
-		ike_info_refuse(e, sa, d,
-				sa->state == IKE_ST_DELETING ? IKE_N_TEMPORARY_FAILURE
-							     : IKE_N_INVALID_SYNTAX,
-				NULL, 0);
+		/* going away (2.25.2), or not up yet */
+		if (sa->state == IKE_ST_DELETING || sa->state == IKE_ST_REKEYED)
+			ike_child_refuse(e, sa, d, IKE_N_TEMPORARY_FAILURE, NULL, 0);
+		else
+			ike_info_refuse(e, sa, d, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
-	e->st.create_child_refused++;
-	ike_log(e, 2, "CREATE_CHILD_SA (%s) refused: not implemented", rekey ? "rekey" : "new");
-	ike_info_refuse(e, sa, d, rekey ? IKE_N_TEMPORARY_FAILURE : IKE_N_NO_ADDITIONAL_SAS, NULL,
-			0);
+	if (rn != NULL)
+		rekey_request(e, sa, d, rn, now);
+	else if (ike_has(p, IKE_PT_SA) && p->sa.n_proposals > 0 &&
+		 p->sa.prop[0].proto == IKE_PROTO_IKE)
+		ike_rekey_request(e, sa, d, now);
+	else
+		ike_child_refuse(e, sa, d, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+	ike_info_kick(e, sa, now);
+	ike_sa_schedule(e, sa);
+}
+
+/* ---- initiator --------------------------------------------------------------------------------
+ */
+
+/* Our request (again, after INVALID_KE_PAYLOAD): the pending pair c replaces the pair it names. */
+static int
+rekey_send(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
+{
+	const struct ike_create *cr = sa->create;
+	const struct ike_childsa *c = cr->child;
+	const struct ike_childsa *old = ike_child_by_id(e, cr->old_id);
+	const struct ike_proposal *list;
+	uint8_t n, spi[4], old_spi[4], fake[IKE_X25519_LEN];
+	struct ike_writer w;
+	struct ike_ts ts;
+
+	if (old == NULL || c == NULL)
+		return -ENOENT;
+	list = ike_prop_list(ike_sa_peer(e, sa), false, &n);
+	ike_put32(old_spi, old->spi_in);
+	ike_put32(spi, c->spi_in);
+	ike_msg_begin(e, sa, &w, IKE_CREATE_CHILD_SA, false, sa->tx_next);
+	ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_REKEY_SA,
+						.proto = IKE_PROTO_ESP,
+						.spi_size = 4,
+						.spi = old_spi });
+	if (c->mode == ESP_MODE_TRANSPORT)
+		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_USE_TRANSPORT_MODE });
+	ike_prop_offer_rekey(&e->wsa, IKE_PROTO_ESP, list, n, spi, sizeof(spi),
+			     cr->ke_group != IKE_DH_CURVE25519 ? cr->ke_group : 0);
+	ike_wr_sa(&w, &e->wsa);
+	ike_wr_nonce(&w, cr->ni, cr->ni_len);
+	if (cr->ke_group != 0) {
+		struct ike_ke ke;
+
+		ike_create_ke(cr, fake, &ke);
+		ike_wr_ke(&w, &ke);
+	}
+	ike_ts_list_to_wire(c->local_ts, c->n_local_ts, &ts);
+	ike_wr_ts(&w, IKE_PT_TSI, &ts);
+	ike_ts_list_to_wire(c->remote_ts, c->n_remote_ts, &ts);
+	ike_wr_ts(&w, IKE_PT_TSR, &ts);
+	return ike_send_request(e, sa, &w, IKE_REQ_CREATE_CHILD, now);
+}
+
+static int
+rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *old, uint64_t now)
+{
+	const struct ike_proposal *list;
+	struct ike_childsa *c;
+	struct ike_create *cr;
+	uint16_t group = 0;
+	uint8_t n;
+	int rc;
+
+	/* PFS when the configured ESP proposals carry a group (all the same: 31) */
+	list = ike_prop_list(ike_sa_peer(e, sa), false, &n);
+	for (uint8_t i = 0; i < n; i++)
+		if (list[i].dh != 0)
+			group = list[i].dh;
+	cr = ike_create_new(e, group);
+	if (cr == NULL)
+		return -ENOMEM;
+	c = ike_child_new(e, sa);
+	if (c == NULL) {
+		ike_dh_free(cr->dh);
+		free(cr);
+		return -ENOMEM;
+	}
+	c->pending = true;
+	c->rekey_of = old->id;
+	c->mode = old->mode;
+	c->n_local_ts = old->n_local_ts;
+	c->n_remote_ts = old->n_remote_ts;
+	memcpy(c->local_ts, old->local_ts, sizeof(c->local_ts));
+	memcpy(c->remote_ts, old->remote_ts, sizeof(c->remote_ts));
+	cr->old_id = old->id;
+	cr->child = c;
+	sa->create = cr;
+	rc = rekey_send(e, sa, now);
+	if (rc < 0) {
+		ike_create_free(e, sa);
+		return rc;
+	}
+	old->rekeying = true;
+	old->want_rekey = false;
+	ike_log(e, 1, "child %u: rekeying (new inbound SPI %08x%s)", old->id, c->spi_in,
+		group != 0 ? ", PFS" : "");
+	return 0;
+}
+
+/* The answer's pair: within what we proposed, one of our proposals, keys. 0 or -EBADMSG. */
+static int
+rekey_accept(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_create *cr, uint64_t now)
+{
+	const struct ike_payloads *p = &e->inner;
+	struct ike_childsa *c = cr->child;
+	struct esp_ts l[ESP_MAX_TS], r[ESP_MAX_TS];
+	const struct ike_proposal *list;
+	struct ike_choice ch;
+	uint8_t n, n_l = c->n_local_ts, n_r = c->n_remote_ts;
+
+	memcpy(l, c->local_ts, sizeof(l));
+	memcpy(r, c->remote_ts, sizeof(r));
+	list = ike_prop_list(ike_sa_peer(e, sa), false, &n);
+	if (!ike_has(p, IKE_PT_SA) || !ike_has(p, IKE_PT_NONCE) || !ike_has(p, IKE_PT_TSI) ||
+	    !ike_has(p, IKE_PT_TSR) ||
+	    ike_prop_check_answer_rekey(&p->sa, IKE_PROTO_ESP, list, n, &ch) < 0 ||
+	    ike_rd32(ch.spi) < 256)
+		return -EBADMSG;
+	c->spi_out = ike_rd32(ch.spi);
+	c->encr = ch.encr;
+	c->key_bits = ch.key_bits;
+	c->esn = ch.esn;
+	c->mode = c->mode == ESP_MODE_TRANSPORT &&
+				  ike_find_notify(p, IKE_N_USE_TRANSPORT_MODE) != NULL
+			  ? ESP_MODE_TRANSPORT
+			  : ESP_MODE_TUNNEL;
+	if (!ike_ts_within(&p->tsi, l, n_l, c->local_ts, &c->n_local_ts) ||
+	    !ike_ts_within(&p->tsr, r, n_r, c->remote_ts, &c->n_remote_ts))
+		return -EBADMSG;
+	if (ch.pfs && (!ike_has(p, IKE_PT_KE) || p->ke.group != cr->ke_group || cr->dh == NULL ||
+		       ike_dh_compute(cr->dh, p->ke.data, p->ke.len) < 0))
+		return -EBADMSG;
+	c->pending = false;
+	if (keymat_up(e, c, true, ch.pfs ? cr->dh : NULL, cr->ni, cr->ni_len, p->nonce.data,
+		      p->nonce.len, now) < 0)
+		return -EIO;
+	return 0;
+}
+
+static void
+rekey_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
+{
+	const struct ike_payloads *p = &e->inner;
+	struct ike_create *cr = sa->create;
+	struct ike_childsa *c = cr->child, *old = ike_child_by_id(e, cr->old_id), *theirs = NULL;
+	const struct ike_notify *err = ike_child_error(e, sa);
+	bool lost = false;
+	int rc;
+
+	if (err != NULL && ike_create_retry_ke(cr, err)) {
+		if (rekey_send(e, sa, now) == 0)
+			return;
+	}
+	if (err != NULL || c == NULL) {
+		if (err != NULL && err->type == IKE_N_CHILD_SA_NOT_FOUND && old != NULL) {
+			/* 2.25: it is gone at the peer; so it is here (we make no new pair) */
+			ike_log(e, 1, "child %u: the peer does not know it, dropped", old->id);
+			e->st.deletes++;
+			ike_child_free(e, old);
+			old = NULL;
+		}
+		if (old != NULL && old->replaced_by == 0)
+			old->rekey_ms = ike_rekey_time(now, REKEY_RETRY_S);
+		ike_create_free(e, sa);
+		return;
+	}
+	rc = rekey_accept(e, sa, cr, now);
+	if (rc < 0) {
+		/* the peer installed a pair we cannot use: delete it (our inbound SPI names it) */
+		if (rc == -EBADMSG) {
+			e->st.bad_message++;
+			ike_log(e, 1, "child %u: the rekey answer is not one we can take",
+				cr->old_id);
+		}
+		c->pending = false;
+		c->delete_queued = true;
+		cr->child = NULL;
+		if (old != NULL && old->replaced_by == 0)
+			old->rekey_ms = ike_rekey_time(now, REKEY_RETRY_S);
+		ike_create_free(e, sa);
+		return;
+	}
+	if (cr->collided)
+		theirs = ike_child_by_id(e, cr->peer_child);
+	if (theirs != NULL) {
+		/* 2.8.1: the exchange with the lowest nonce made the redundant pair */
+		lost = ike_create_lost(cr, p->nonce.data, p->nonce.len);
+		ike_log(e, 1, "child %u: rekey collision %s, deleting %s %u", cr->old_id,
+			lost ? "lost" : "won", lost ? "our redundant pair" : "the old pair",
+			lost ? c->id : cr->old_id);
+	}
+	if (lost) {
+		c->delete_queued = true;
+	} else {
+		/* theirs is redundant: the peer deletes it (no rekey of ours meanwhile) */
+		if (theirs != NULL)
+			theirs->replaced_by = c->id;
+		if (old != NULL) {
+			old->replaced_by = c->id;
+			if (!old->deleting)
+				old->delete_queued = true;
+		}
+	}
+	cr->child = NULL;
+	ike_create_free(e, sa);
 }
 
 void
 ike_child_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 {
-	/* never sent yet */
 	ike_req_done(sa);
+	if (sa->create != NULL && sa->create->ike)
+		ike_rekey_response(e, sa, now);
+	else if (sa->create != NULL)
+		rekey_response(e, sa, now);
+	/* the old pair's Delete, what else waits; sa itself may be rekeyed now */
 	ike_info_kick(e, sa, now);
 	ike_sa_schedule(e, sa);
+}
+
+/* ---- timers and the router's requests ----------------------------------------------------------
+ */
+
+static bool
+eligible(const struct ike_childsa *c)
+{
+	return c->up && !c->pending && !c->rekeying && c->replaced_by == 0 && !c->delete_queued &&
+	       !c->deleting;
+}
+
+uint64_t
+ike_child_next_rekey(struct ike_sa_obj *sa, const struct ike_peer_cfg *peer)
+{
+	uint64_t d;
+
+	if (sa->rekey_ms == 0)
+		sa->rekey_ms =
+			ike_rekey_time(sa->established_ms, peer != NULL ? peer->ike_rekey_s : 0);
+	d = sa->rekey_ms;
+	for (const struct ike_childsa *c = sa->children; c != NULL; c = c->next) {
+		if (!eligible(c))
+			continue;
+		if (c->want_rekey)
+			return 0;
+		if (c->rekey_ms < d)
+			d = c->rekey_ms;
+	}
+	return d;
+}
+
+bool
+ike_child_kick(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
+{
+	if (sa->req.kind != IKE_REQ_NONE || sa->state != IKE_ST_ESTABLISHED || sa->create != NULL)
+		return false;
+	ike_child_next_rekey(sa, ike_sa_peer(e, sa));
+	if (now >= sa->rekey_ms) {
+		if (ike_rekey_start(e, sa, now) == 0)
+			return true;
+		sa->rekey_ms = ike_rekey_time(now, REKEY_RETRY_S);
+	}
+	for (struct ike_childsa *c = sa->children; c != NULL; c = c->next) {
+		if (!eligible(c) || (!c->want_rekey && now < c->rekey_ms))
+			continue;
+		if (rekey_start(e, sa, c, now) == 0)
+			return true;
+		c->want_rekey = false;
+		c->rekey_ms = ike_rekey_time(now, REKEY_RETRY_S);
+	}
+	return false;
 }
 
 int
 ike_rekey_child(struct ike_engine *e, uint32_t child_id, uint64_t now)
 {
-	(void)now;
-	if (ike_child_by_id(e, child_id) == NULL)
+	struct ike_childsa *c = ike_child_by_id(e, child_id);
+	struct ike_sa_obj *sa;
+
+	if (c == NULL || !c->up || c->delete_queued || c->deleting)
 		return -ENOENT;
-	return -ENOTSUP;
+	if (c->rekeying || c->want_rekey || c->replaced_by != 0)
+		return -EBUSY;
+	c->want_rekey = true;
+	sa = c->sa;
+	ike_info_kick(e, sa, now);
+	ike_sa_schedule(e, sa);
+	return 0;
+}
+
+int
+ike_rekey_ike(struct ike_engine *e, uint16_t peer, uint64_t now)
+{
+	int found = 0, busy = 0;
+
+	for (uint32_t i = 0; i < e->n_sa; i++) {
+		struct ike_sa_obj *sa = e->heap[i];
+
+		if (sa->peer != peer || sa->state != IKE_ST_ESTABLISHED)
+			continue;
+		if (sa->create != NULL && sa->create->ike) {
+			busy++;
+			continue;
+		}
+		found++;
+		if (sa->rekey_ms > now) {
+			/* due now; the heap moves under us: look again (each SA once: now <= now)
+			 */
+			sa->rekey_ms = now;
+			ike_sa_schedule(e, sa);
+			i = (uint32_t)-1;
+			found = busy = 0;
+		}
+	}
+	if (found == 0)
+		return busy > 0 ? -EBUSY : -ENOENT;
+	ike_tick(e, now);
+	return 0;
 }

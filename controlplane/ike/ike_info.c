@@ -11,22 +11,15 @@
  * once is gone when the request arrives and is left out of the answer. We send a liveness check
  * after dpd_s without any authenticated message from the peer; a request that is not answered
  * after retransmit_tries retransmissions makes the peer dead (ike_sa.c). child_down follows each
- * pair's end; our own Deletes complete when answered (or when the peer is given up).
+ * pair's end; our own Deletes complete when answered (or when the peer is given up). What waits
+ * for the request window goes in this order: the IKE SA's Delete, CHILD SA Deletes, rekeys
+ * (ike_child_kick), a liveness check. A rekeyed IKE SA still answers (its Delete, mostly).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ike_priv.h"
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void
 ike_info_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
@@ -50,7 +43,8 @@ ike_info_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_d
 	bool delete_ike = false;
 	struct ike_writer w;
 
-	if (sa->state != IKE_ST_ESTABLISHED && sa->state != IKE_ST_DELETING) {
+	if (sa->state != IKE_ST_ESTABLISHED && sa->state != IKE_ST_DELETING &&
+	    sa->state != IKE_ST_REKEYED) {
 		/* before IKE_AUTH (message 1 must be IKE_AUTH) or after a refusal */
 		ike_info_refuse(e, sa, d, IKE_N_INVALID_SYNTAX, NULL, 0);
 		if (sa->state == IKE_ST_HALF_OPEN)
@@ -92,7 +86,7 @@ ike_info_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_d
 			gone[n_gone++] = c;
 			/* deleting it ourselves as well: the peer needs no answer for it */
 			if (!c->deleting)
-				put32(spis + 4 * n_answer++, c->spi_in);
+				ike_put32(spis + 4 * n_answer++, c->spi_in);
 		}
 	}
 	ike_msg_begin(e, sa, &w, IKE_INFORMATIONAL, true, e->msg.hdr.msg_id);
@@ -108,6 +102,7 @@ ike_info_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_d
 		e->st.deletes++;
 		ike_log(e, 1, "IKE SA %016llx_i %016llx_r deleted by the peer",
 			(unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+		ike_child_ike_deleted(e, sa, now);
 		ike_sa_free(e, sa);
 		return;
 	}
@@ -162,7 +157,7 @@ delete_children(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 	for (struct ike_childsa *c = sa->children; c != NULL && n < UINT16_MAX; c = c->next) {
 		if (c->delete_queued && !c->deleting) {
 			c->deleting = true;
-			put32(spis + 4 * n++, c->spi_in);
+			ike_put32(spis + 4 * n++, c->spi_in);
 		}
 	}
 	ike_msg_begin(e, sa, &w, IKE_INFORMATIONAL, false, sa->tx_next);
@@ -196,6 +191,8 @@ ike_info_kick(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 		delete_children(e, sa, now);
 		return;
 	}
+	if (ike_child_kick(e, sa, now))
+		return;
 	if (sa->want_dpd) {
 		sa->want_dpd = false;
 		e->st.liveness_checks++;

@@ -27,13 +27,6 @@
 
 #include "ike_priv.h"
 
-static void
-put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 static size_t
 addr_bytes(const struct esp_addr *a, uint8_t *out)
 {
@@ -53,8 +46,8 @@ nat_hash(uint64_t spi_i, uint64_t spi_r, const struct esp_addr *a, uint16_t port
 	uint8_t buf[8 + 8 + 16 + 2];
 	size_t n = 16;
 
-	put64(buf, spi_i);
-	put64(buf + 8, spi_r);
+	ike_put64(buf, spi_i);
+	ike_put64(buf + 8, spi_r);
 	n += addr_bytes(a, buf + n);
 	buf[n++] = (uint8_t)(port >> 8);
 	buf[n++] = (uint8_t)port;
@@ -149,8 +142,8 @@ derive(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_ke *ke)
 	if (rc < 0)
 		return rc;
 	kex.gir = ike_dh_shared(sa->dh, &kex.gir_len);
-	put64(kex.spi_i, sa->spi_i);
-	put64(kex.spi_r, sa->spi_r);
+	ike_put64(kex.spi_i, sa->spi_i);
+	ike_put64(kex.spi_r, sa->spi_r);
 	return ike_keys_derive(e->cx, &sa->suite, sa->initiator, &kex, &sa->keys);
 }
 
@@ -182,7 +175,7 @@ cookie_make(struct ike_engine *e, uint8_t ver, const struct ike_dgram *d,
 	uint8_t ip[16], spi[8];
 	size_t n = addr_bytes(&d->remote, ip);
 
-	put64(spi, e->msg.hdr.spi_i);
+	ike_put64(spi, e->msg.hdr.spi_i);
 	out[0] = ver;
 	crypto_auth_hmacsha256_init(&st, e->cookie->key[ver & 1], sizeof(e->cookie->key[0]));
 	crypto_auth_hmacsha256_update(&st, p->nonce.data, p->nonce.len);

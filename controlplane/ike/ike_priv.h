@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inside the IKEv2 engine: the IKE SA and CHILD SA objects, the engine, and what the exchange files
- * (ike_init.c, ike_auth.c, ike_info.c, ike_child.c) call in the SA table (ike_sa.c), the message
- * plumbing (ike_io.c), proposal choice (ike_prop.c) and traffic selectors (ike_ts.c).
+ * (ike_init.c, ike_auth.c, ike_info.c, ike_child.c, ike_rekey.c) call in the SA table (ike_sa.c),
+ * the message plumbing (ike_io.c), proposal choice (ike_prop.c) and traffic selectors (ike_ts.c).
  *
  * A datagram's way: ike_input (ike_io.c) parses the header, finds the IKE SA, checks the message ID
  * window (a retransmitted request gets the stored response again), opens the SK payload and hands
@@ -82,6 +82,8 @@ enum ike_sa_state {
 	IKE_ST_ESTABLISHED, /* authenticated both ways */
 	IKE_ST_DELETING,    /* our Delete of the IKE SA is out */
 	IKE_ST_GONE, /* refused (AUTHENTICATION_FAILED sent): kept only to repeat that answer */
+	IKE_ST_REKEY_NEW, /* the SA our IKE rekey is making: SPI reserved, no keys until answered */
+	IKE_ST_REKEYED,	  /* replaced by a rekey, children moved: waits for the peer's Delete */
 };
 
 /* What our outstanding request was (window size 1: one at a time). */
@@ -92,7 +94,7 @@ enum ike_req_kind {
 	IKE_REQ_DPD,
 	IKE_REQ_DELETE_CHILD,
 	IKE_REQ_DELETE_IKE,
-	IKE_REQ_CREATE_CHILD, /* CREATE_CHILD_SA (rekeys): ike_child.c */
+	IKE_REQ_CREATE_CHILD, /* CREATE_CHILD_SA (rekeys): ike_child.c, sa->create says which */
 };
 
 /* A CHILD SA pair. Keys are not kept: they went to child_up; a rekey derives new ones. */
@@ -112,10 +114,36 @@ struct ike_childsa {
 	uint8_t n_remote_ts;
 	struct esp_ts local_ts[ESP_MAX_TS];
 	struct esp_ts remote_ts[ESP_MAX_TS];
-	bool up;	    /* child_up accepted it: a child_down is owed */
-	bool delete_queued; /* ike_delete asked: goes out with the next INFORMATIONAL */
-	bool deleting;	    /* in the outstanding Delete request */
+	bool up;	      /* child_up accepted it: a child_down is owed */
+	bool delete_queued;   /* ike_delete asked: goes out with the next INFORMATIONAL */
+	bool deleting;	      /* in the outstanding Delete request */
+	bool pending;	      /* made by our CREATE_CHILD_SA in flight: no spi_out, not up yet */
+	bool want_rekey;      /* ike_rekey_child asked: rekey when the request window is free */
+	bool rekeying;	      /* the old pair of our CREATE_CHILD_SA in flight */
+	uint32_t replaced_by; /* a rekey (either side's) made this pair's successor */
+	uint64_t rekey_ms;    /* our child_rekey_s timer (jittered); UINT64_MAX: never */
 	uint64_t established_ms;
+};
+
+/* Our CREATE_CHILD_SA in flight (one at a time: window size 1), and what a colliding exchange of
+ * the peer's for the same SA made meanwhile (RFC 7296 2.8.1, 2.8.2). */
+struct ike_create {
+	bool ike;		   /* rekeys the IKE SA; else the CHILD SA pair old_id */
+	uint32_t old_id;	   /* CHILD: the pair being replaced */
+	struct ike_childsa *child; /* CHILD: the new pair (pending) */
+	struct ike_sa_obj *new_sa; /* IKE: the new SA (IKE_ST_REKEY_NEW) */
+	struct ike_dh *dh;	   /* our KE's private half (PFS, IKE rekey) */
+	uint16_t ke_group;	   /* 0: no KE (CHILD rekey without PFS) */
+	uint8_t ke_tries;	   /* INVALID_KE_PAYLOAD rounds */
+	uint8_t ni_len;
+	uint8_t ni[IKE_NONCE_LEN];
+	/* the peer's colliding exchange, answered by us: the lower of its two nonces and what it
+	 * made (a pair's id; an IKE SA that holds no children until the collision is decided) */
+	bool collided;
+	uint32_t peer_child;
+	struct ike_sa_obj *peer_sa;
+	uint16_t peer_low_len;
+	uint8_t peer_low[IKE_NONCE_MAX];
 };
 
 struct ike_sa_obj {
@@ -181,6 +209,10 @@ struct ike_sa_obj {
 	bool first_transport;
 	uint32_t n_children;
 	struct ike_childsa *children;
+	/* rekeys (ike_child.c, ike_rekey.c) */
+	uint64_t rekey_ms;	   /* our ike_rekey_s timer; 0: not set yet, UINT64_MAX: never */
+	struct ike_create *create; /* our CREATE_CHILD_SA in flight */
+	struct ike_sa_obj *rekey_parent; /* the SA whose create names this one (new_sa, peer_sa) */
 };
 
 struct ike_cookie_secrets {
@@ -244,9 +276,15 @@ const struct ike_peer_cfg *ike_sa_peer(const struct ike_engine *e, const struct 
 struct ike_childsa *ike_child_new(struct ike_engine *e, struct ike_sa_obj *sa);
 /* Unlinks and frees; child_down first when it was up. */
 void ike_child_free(struct ike_engine *e, struct ike_childsa *c);
+/* A pair by id (pending ones, not yet negotiated, are not found). */
 struct ike_childsa *ike_child_by_id(const struct ike_engine *e, uint32_t id);
-/* The CHILD SA of sa whose outbound SPI is spi (the peer's inbound: what its Delete names). */
+/* The CHILD SA of sa whose outbound SPI is spi (the peer's inbound: what its Delete and REKEY_SA
+ * name); never a pending one. */
 struct ike_childsa *ike_child_by_spi_out(const struct ike_sa_obj *sa, uint32_t spi);
+/* Moves a pair to another IKE SA (a rekeyed IKE SA's successor). */
+void ike_child_move(struct ike_childsa *c, struct ike_sa_obj *to);
+/* now + secs, less up to a tenth (RFC 7296 2.8.1: rekeys jittered); UINT64_MAX for secs 0. */
+uint64_t ike_rekey_time(uint64_t now, uint32_t secs);
 /* Hand the pair to child_up with KEYMAT split by role (RFC 7296 2.17). 0 or the callback's
  * -errno. */
 int ike_child_up(struct ike_engine *e, struct ike_childsa *c, const struct ike_child_keymat *km,
@@ -289,6 +327,7 @@ struct ike_choice {
 	uint16_t prf;	   /* IKE */
 	uint16_t dh;	   /* IKE */
 	bool esn;	   /* ESP */
+	bool pfs;	   /* ESP in CREATE_CHILD_SA: dh is a KE to do (PFS) */
 	uint8_t spi_size;
 	uint8_t spi[8];
 };
@@ -299,6 +338,10 @@ const struct ike_proposal *ike_prop_list(const struct ike_peer_cfg *peer, bool i
 /* The first offered proposal (initiator's order) that matches one of cfg[0, n): 0, or -ENOENT. */
 int ike_prop_choose(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg,
 		    uint8_t n, struct ike_choice *out);
+/* CREATE_CHILD_SA: an ESP proposal's DH group must match (PFS), IKE proposals need an 8-byte SPI;
+ * out->pfs says a KE is to be done for ESP. */
+int ike_prop_choose_rekey(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg,
+			  uint8_t n, struct ike_choice *out);
 /* The same over every configured peer (IKE_SA_INIT: the peer is not known yet). */
 int ike_prop_choose_any(const struct ike_config *cfg, const struct ike_sa *offer,
 			struct ike_choice *out);
@@ -308,13 +351,21 @@ bool ike_prop_allowed(const struct ike_peer_cfg *peer, const struct ike_choice *
  * well, ahead of the configured group (a test hook for INVALID_KE_PAYLOAD). */
 void ike_prop_offer(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
 		    const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh);
-/* The responder's answer: the chosen proposal alone, under its number. */
+/* CREATE_CHILD_SA: ESP proposals also carry their DH group (PFS), extra_dh ahead of it. */
+void ike_prop_offer_rekey(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg,
+			  uint8_t n, const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh);
+/* The responder's answer: the chosen proposal alone, under its number (ESP with ch->pfs: its DH
+ * group too). */
 void ike_prop_answer(struct ike_sa *out, uint8_t proto, const struct ike_choice *ch,
 		     const uint8_t *spi, uint8_t spi_size);
 /* Initiator: the responder's answer must be exactly one of our proposals with one transform per
  * type from it. 0 (out filled) or -EBADMSG. */
 int ike_prop_check_answer(const struct ike_sa *answer, uint8_t proto,
 			  const struct ike_proposal *cfg, uint8_t n, struct ike_choice *out);
+/* The same for a CREATE_CHILD_SA answer: ESP's DH group as configured (out->pfs), IKE's 8-byte
+ * SPI. */
+int ike_prop_check_answer_rekey(const struct ike_sa *answer, uint8_t proto,
+				const struct ike_proposal *cfg, uint8_t n, struct ike_choice *out);
 bool ike_prop_aead(uint16_t encr, uint16_t key_bits, enum esp_aead *out);
 
 /* ---- ike_ts.c: traffic selectors ---- */
@@ -368,11 +419,74 @@ void ike_info_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct i
 void ike_child_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
 		       uint64_t now);
 void ike_child_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
+/* Start a rekey that is due (an IKE rekey first, then a pair's) if the window is free. true: a
+ * request went out. */
+bool ike_child_kick(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
+/* The earliest rekey timer of sa and its pairs (UINT64_MAX: none). */
+uint64_t ike_child_next_rekey(struct ike_sa_obj *sa, const struct ike_peer_cfg *peer);
+/* Drop sa's CREATE_CHILD_SA state (done, failed, or sa is going): its pending pair and pending
+ * IKE SA with it. */
+void ike_create_free(struct ike_engine *e, struct ike_sa_obj *sa);
+/* ...and what ike_rekey.c shares: a new exchange's state (our nonce, a KE of group, 0: none), the
+ * KE payload to send, a retry after INVALID_KE_PAYLOAD (true: go again with cr->ke_group) */
+struct ike_create *ike_create_new(struct ike_engine *e, uint16_t group);
+void ike_create_ke(const struct ike_create *cr, uint8_t fake[IKE_X25519_LEN], struct ike_ke *ke);
+bool ike_create_retry_ke(struct ike_create *cr, const struct ike_notify *n);
+/* 2.8.1: a < b octet by octet, a nonce that ends first being the lower */
+bool ike_nonce_lower(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+/* the peer's colliding exchange (its Ni, our Nr) is noted; did ours (our Ni, its Nr) lose? */
+void ike_create_note_peer(struct ike_create *cr, const uint8_t *ni, size_t ni_len,
+			  const uint8_t *nr, size_t nr_len);
+bool ike_create_lost(const struct ike_create *cr, const uint8_t *nr, size_t nr_len);
+/* Answer a CREATE_CHILD_SA request with an error notify (counted, logged). */
+void ike_child_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+		      uint16_t type, const uint8_t *data, size_t len);
+/* The first error notify of an answer (counted in peer_errors, logged), or NULL. */
+const struct ike_notify *ike_child_error(struct ike_engine *e, const struct ike_sa_obj *sa);
+
+/* ike_rekey.c: the IKE SA rekey */
+void ike_rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+		       uint64_t now);
+int ike_rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
+void ike_rekey_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
+/* The peer deleted IKE SA sa: if our rekey of it collided with the peer's, the peer won (2.8.2)
+ * and the SA its exchange made takes the children. */
+void ike_child_ike_deleted(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
 
 /* ---- test hooks (tests/unit, tests/fuzz) ---- */
 
 /* The initiator's first KE is of this group (random bytes) and its proposals offer the group
- * ahead of 31: a responder that wants 31 answers INVALID_KE_PAYLOAD. 0: off. */
+ * ahead of 31: a responder that wants 31 answers INVALID_KE_PAYLOAD. Applies to IKE_SA_INIT and
+ * to each CREATE_CHILD_SA with a KE (IKE rekey, PFS). 0: off. */
 void ike_engine_test_first_ke(struct ike_engine *e, uint16_t group);
+
+/* Big-endian fields (SPIs, counters) of the wire and of our own records. */
+static inline uint32_t
+ike_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+ike_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint64_t
+ike_rd64(const uint8_t *p)
+{
+	return (uint64_t)ike_rd32(p) << 32 | ike_rd32(p + 4);
+}
+
+static inline void
+ike_put64(uint8_t *p, uint64_t v)
+{
+	ike_put32(p, (uint32_t)(v >> 32));
+	ike_put32(p + 4, (uint32_t)v);
+}
 
 #endif /* DVIPSEC_IKE_PRIV_H */

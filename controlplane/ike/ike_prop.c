@@ -5,6 +5,8 @@
  * with a 16-byte ICV (128/256-bit keys) and ChaCha20-Poly1305; PRF HMAC-SHA2-256/384/512; DH 31
  * (Curve25519). A configured proposal is one combination of these; an offered proposal matches it
  * when it contains each of its transforms (an offered proposal may list several per type).
+ * CREATE_CHILD_SA (the *_rekey variants): an ESP proposal's DH group is PFS and must match (a
+ * proposal without one matches offers without DH or with NONE); IKE proposals carry 8-byte SPIs.
  */
 #include <errno.h>
 #include <string.h>
@@ -163,23 +165,39 @@ choice(const struct ike_wire_proposal *p, const struct ike_proposal *c, struct i
 	memcpy(out->spi, p->spi, p->spi_size);
 }
 
-int
-ike_prop_choose(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg,
-		uint8_t n, struct ike_choice *out)
+/* rekey: a CREATE_CHILD_SA (ESP: the DH group counts; IKE: an 8-byte SPI is required) */
+static int
+choose(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
+       bool rekey, struct ike_choice *out)
 {
 	for (uint8_t i = 0; i < offer->n_proposals; i++) {
 		const struct ike_wire_proposal *p = &offer->prop[i];
 
-		if (!spi_size_ok(p, proto))
+		if (!spi_size_ok(p, proto) || (rekey && proto == IKE_PROTO_IKE && p->spi_size != 8))
 			continue;
 		for (uint8_t j = 0; j < n; j++) {
-			if (matches(p, &cfg[j], proto, false)) {
+			if (matches(p, &cfg[j], proto, rekey)) {
 				choice(p, &cfg[j], out);
+				out->pfs = rekey && proto == IKE_PROTO_ESP && cfg[j].dh != 0;
 				return 0;
 			}
 		}
 	}
 	return -ENOENT;
+}
+
+int
+ike_prop_choose(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg,
+		uint8_t n, struct ike_choice *out)
+{
+	return choose(offer, proto, cfg, n, false, out);
+}
+
+int
+ike_prop_choose_rekey(const struct ike_sa *offer, uint8_t proto, const struct ike_proposal *cfg,
+		      uint8_t n, struct ike_choice *out)
+{
+	return choose(offer, proto, cfg, n, true, out);
 }
 
 int
@@ -237,9 +255,11 @@ add_encr(struct ike_wire_proposal *p, uint16_t encr, uint16_t bits)
 	}
 }
 
-void
-ike_prop_offer(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
-	       const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh)
+/* esp_dh: ESP proposals carry their configured DH group (PFS in CREATE_CHILD_SA), extra_dh ahead
+ * of it */
+static void
+offer(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
+      const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh, bool esp_dh)
 {
 	memset(out, 0, sizeof(*out));
 	for (uint8_t i = 0; i < n && i < IKE_WIRE_MAX_PROPOSALS; i++) {
@@ -258,9 +278,28 @@ ike_prop_offer(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg
 				add_xf(p, IKE_XF_DH, extra_dh);
 			add_xf(p, IKE_XF_DH, c->dh);
 		} else {
+			if (esp_dh && c->dh != 0) {
+				if (extra_dh != 0 && extra_dh != c->dh)
+					add_xf(p, IKE_XF_DH, extra_dh);
+				add_xf(p, IKE_XF_DH, c->dh);
+			}
 			add_xf(p, IKE_XF_ESN, c->esn ? IKE_ESN_YES : IKE_ESN_NO);
 		}
 	}
+}
+
+void
+ike_prop_offer(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
+	       const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh)
+{
+	offer(out, proto, cfg, n, spi, spi_size, extra_dh, false);
+}
+
+void
+ike_prop_offer_rekey(struct ike_sa *out, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
+		     const uint8_t *spi, uint8_t spi_size, uint16_t extra_dh)
+{
+	offer(out, proto, cfg, n, spi, spi_size, extra_dh, true);
 }
 
 void
@@ -281,6 +320,8 @@ ike_prop_answer(struct ike_sa *out, uint8_t proto, const struct ike_choice *ch, 
 		add_xf(p, IKE_XF_PRF, ch->prf);
 		add_xf(p, IKE_XF_DH, ch->dh);
 	} else {
+		if (ch->pfs)
+			add_xf(p, IKE_XF_DH, ch->dh);
 		add_xf(p, IKE_XF_ESN, ch->esn ? IKE_ESN_YES : IKE_ESN_NO);
 	}
 }
@@ -295,23 +336,39 @@ count_type(const struct ike_wire_proposal *p, uint8_t type)
 	return n;
 }
 
-int
-ike_prop_check_answer(const struct ike_sa *answer, uint8_t proto, const struct ike_proposal *cfg,
-		      uint8_t n, struct ike_choice *out)
+static int
+check_answer(const struct ike_sa *answer, uint8_t proto, const struct ike_proposal *cfg, uint8_t n,
+	     bool rekey, struct ike_choice *out)
 {
 	const struct ike_wire_proposal *p = &answer->prop[0];
 	const struct ike_proposal *c;
 
 	if (answer->n_proposals != 1 || p->num == 0 || p->num > n || !spi_size_ok(p, proto))
 		return -EBADMSG;
-	if (proto == IKE_PROTO_IKE && p->spi_size != 0)
+	if (proto == IKE_PROTO_IKE && p->spi_size != (rekey ? 8 : 0))
 		return -EBADMSG;
 	c = &cfg[p->num - 1];
 	/* exactly one transform of each type it needs, and nothing else we did not offer */
 	if (count_type(p, IKE_XF_ENCR) != 1 || count_type(p, IKE_XF_PRF) > 1 ||
 	    count_type(p, IKE_XF_DH) > 1 || count_type(p, IKE_XF_ESN) > 1 ||
-	    count_type(p, IKE_XF_INTEG) > 1 || !matches(p, c, proto, proto == IKE_PROTO_IKE))
+	    count_type(p, IKE_XF_INTEG) > 1 ||
+	    !matches(p, c, proto, rekey || proto == IKE_PROTO_IKE))
 		return -EBADMSG;
 	choice(p, c, out);
+	out->pfs = rekey && proto == IKE_PROTO_ESP && c->dh != 0;
 	return 0;
+}
+
+int
+ike_prop_check_answer(const struct ike_sa *answer, uint8_t proto, const struct ike_proposal *cfg,
+		      uint8_t n, struct ike_choice *out)
+{
+	return check_answer(answer, proto, cfg, n, false, out);
+}
+
+int
+ike_prop_check_answer_rekey(const struct ike_sa *answer, uint8_t proto,
+			    const struct ike_proposal *cfg, uint8_t n, struct ike_choice *out)
+{
+	return check_answer(answer, proto, cfg, n, true, out);
 }

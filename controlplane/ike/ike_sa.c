@@ -3,8 +3,9 @@
  * The engine's IKE SA table: IKE SAs by our SPI (and, for a responder, by the peer's SPIi and
  * address, to recognise a retransmitted IKE_SA_INIT), CHILD SAs by inbound SPI, half-open
  * accounting, and the timers: one deadline per IKE SA (retransmission, half-open expiry,
- * liveness) kept in a binary heap that ike_tick() pops. The engine's entry points other than
- * ike_input (ike_io.c) are here too.
+ * liveness, its own and its CHILD SAs' rekeys) kept in a binary heap that ike_tick() pops. The
+ * engine's entry points other than ike_input (ike_io.c) are here too. A rekeyed IKE SA's CHILD
+ * SAs move to its successor (ike_child_move); child ids stay.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -211,10 +212,13 @@ ike_sa_schedule(struct ike_engine *e, struct ike_sa_obj *sa)
 
 	if (sa->expire_ms != 0)
 		d = sa->expire_ms;
-	if (sa->req.kind != IKE_REQ_NONE)
+	if (sa->req.kind != IKE_REQ_NONE) {
 		d = min64(d, sa->req.next_ms);
-	else if (sa->state == IKE_ST_ESTABLISHED && dpd != 0)
-		d = min64(d, sa->last_rx_ms + dpd);
+	} else if (sa->state == IKE_ST_ESTABLISHED) {
+		if (dpd != 0)
+			d = min64(d, sa->last_rx_ms + dpd);
+		d = min64(d, ike_child_next_rekey(sa, ike_sa_peer(e, sa)));
+	}
 	sa->deadline = d;
 	sift(e, sa->heap_idx);
 }
@@ -354,6 +358,16 @@ fail:
 void
 ike_sa_free(struct ike_engine *e, struct ike_sa_obj *sa)
 {
+	struct ike_sa_obj *parent = sa->rekey_parent;
+
+	/* first: the pending pair of our CREATE_CHILD_SA is one of the children */
+	ike_create_free(e, sa);
+	if (parent != NULL && parent->create != NULL) {
+		if (parent->create->new_sa == sa)
+			parent->create->new_sa = NULL;
+		if (parent->create->peer_sa == sa)
+			parent->create->peer_sa = NULL;
+	}
 	while (sa->children != NULL)
 		ike_child_free(e, sa->children);
 	ike_sa_set_half_open(e, sa, false);
@@ -417,6 +431,8 @@ ike_child_free(struct ike_engine *e, struct ike_childsa *c)
 {
 	struct ike_childsa **pp = &c->sa->children;
 
+	if (c->sa->create != NULL && c->sa->create->child == c)
+		c->sa->create->child = NULL;
 	if (c->up) {
 		e->st.child_sa_down++;
 		ike_log(e, 1, "child %u down (spi in %08x out %08x)", c->id, c->spi_in, c->spi_out);
@@ -439,7 +455,7 @@ ike_child_by_id(const struct ike_engine *e, uint32_t id)
 {
 	for (uint32_t i = 0; i < e->n_sa; i++)
 		for (struct ike_childsa *c = e->heap[i]->children; c != NULL; c = c->next)
-			if (c->id == id)
+			if (c->id == id && !c->pending)
 				return c;
 	return NULL;
 }
@@ -448,9 +464,40 @@ struct ike_childsa *
 ike_child_by_spi_out(const struct ike_sa_obj *sa, uint32_t spi)
 {
 	for (struct ike_childsa *c = sa->children; c != NULL; c = c->next)
-		if (c->spi_out == spi)
+		if (c->spi_out == spi && !c->pending)
 			return c;
 	return NULL;
+}
+
+void
+ike_child_move(struct ike_childsa *c, struct ike_sa_obj *to)
+{
+	struct ike_childsa **pp = &c->sa->children;
+
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	c->sa->n_children--;
+	c->sa = to;
+	c->next = to->children;
+	to->children = c;
+	to->n_children++;
+}
+
+uint64_t
+ike_rekey_time(uint64_t now, uint32_t secs)
+{
+	uint64_t ms = (uint64_t)secs * 1000, jitter = ms / 10;
+
+	if (secs == 0)
+		return UINT64_MAX;
+	if (jitter >= UINT32_MAX)
+		jitter = UINT32_MAX - 1;
+	/* both ends with the same lifetimes would otherwise collide every time */
+	return now + ms - randombytes_uniform((uint32_t)jitter + 1);
 }
 
 static void
@@ -503,10 +550,13 @@ ike_child_up(struct ike_engine *e, struct ike_childsa *c, const struct ike_child
 	}
 	c->up = true;
 	c->established_ms = now;
+	c->rekey_ms = ike_rekey_time(now, ike_sa_peer(e, sa)->child_rekey_s);
 	e->st.child_sa_up++;
-	ike_log(e, 1, "child %u up with %s: spi in %08x out %08x, %s%s", c->id, ev.peer, c->spi_in,
-		c->spi_out, c->mode == ESP_MODE_TRANSPORT ? "transport" : "tunnel",
-		ev.in.udp_encap ? ", ESP in UDP" : "");
+	if (c->rekey_of != 0)
+		e->st.child_rekeys++;
+	ike_log(e, 1, "child %u up with %s: spi in %08x out %08x, %s%s%s", c->id, ev.peer,
+		c->spi_in, c->spi_out, c->mode == ESP_MODE_TRANSPORT ? "transport" : "tunnel",
+		ev.in.udp_encap ? ", ESP in UDP" : "", c->rekey_of != 0 ? ", a rekey" : "");
 	return 0;
 }
 
@@ -728,13 +778,14 @@ ike_engine_stats(const struct ike_engine *e)
 }
 
 static const char *
-state_name(enum ike_sa_state s)
+state_name(const struct ike_sa_obj *sa)
 {
-	switch (s) {
+	switch (sa->state) {
 	case IKE_ST_ESTABLISHED:
-		return "established";
+		return sa->create != NULL && sa->create->ike ? "rekeying" : "established";
 	case IKE_ST_DELETING:
 	case IKE_ST_GONE:
+	case IKE_ST_REKEYED:
 		return "deleting";
 	default:
 		return "half_open";
@@ -755,7 +806,7 @@ ike_engine_list(const struct ike_engine *e, struct ike_sa_info *out, uint32_t ma
 		memset(o, 0, sizeof(*o));
 		if (p != NULL)
 			snprintf(o->peer, sizeof(o->peer), "%s", p->name);
-		o->state = state_name(sa->state);
+		o->state = state_name(sa);
 		o->spi_i = sa->spi_i;
 		o->spi_r = sa->spi_r;
 		o->initiator = sa->initiator;

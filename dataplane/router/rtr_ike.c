@@ -213,6 +213,9 @@ sa_event(struct rtr *r, uint32_t slot, enum shc_lifesize_event ev)
 		k->hard_events++;
 		ike_delete(k->e, 0, id, ms);
 	}
+	/* the request just sent has a retransmission timer the deadline we keep does not know yet:
+	 * tick at the next poll to learn it */
+	k->next_tick_ms = 0;
 }
 
 /* ---- datagrams in ---- */

@@ -14,6 +14,12 @@
  *      payload type and the rest as the chain (SA, TS, notifies: the first CHILD SA's paths)
  *   5  an initiator waiting for IKE_AUTH's answer: the responder's real IDr and AUTH, then the
  *      same
+ *   6  an established pair, the initiator's real CREATE_CHILD_SA request (byte 1: bit 0 an IKE
+ *      SA rekey, else a CHILD SA rekey; bit 1 PFS configured both sides; bit 2 the responder
+ *      rekeys the same SA at once, a collision): its decrypted chain XORed with the rest of the
+ *      input (the first byte onto the first payload type; input beyond the chain appended),
+ *      sealed again, to the responder; everything that follows is delivered
+ *   7  the same, but the request goes as it is and the responder's answer is XORed
  * After each input the engines get a timer tick far in the future and are freed: crashes, leaks
  * and sanitizer reports are the failures.
  */
@@ -215,34 +221,47 @@ deliver(int to, const uint8_t *msg, size_t len, uint16_t port)
 	pump(-1, NULL);
 }
 
-/* The inner chain of a sealed message p for SA sa (its receiver), up to and including the AUTH
- * payload, into out; the AUTH payload's next-payload byte gets `next`. Returns the length. */
+/* Our own sealed message p opened with sa's keys (its receiver's) in work: the inner chain's
+ * offset and length, its first payload type; parsed into *in. */
 static size_t
-auth_prefix(struct ike_sa_obj *sa, const struct pkt *p, uint8_t next, uint8_t *out, uint8_t *first)
+open_own(struct ike_sa_obj *sa, const struct pkt *p, struct ike_payloads *in, size_t *off,
+	 uint8_t *first)
 {
 	static struct ike_msg m;
-	static struct ike_payloads in;
 	struct ike_sk_layout lay;
-	size_t len, end = 0;
+	size_t len;
 
 	memcpy(work, p->d.data, p->d.len);
 	if (ike_msg_parse(work, p->d.len, &m) != IKE_OK ||
 	    ike_sk_locate(&m, IKE_AEAD_IV_LEN, IKE_AEAD_ICV_LEN, &lay) != IKE_OK ||
 	    ike_keys_open(sa->keys, work, p->d.len, lay.aad_len) < 0 ||
 	    ike_sk_unpad(work + lay.ct_off, lay.ct_len, &len) != IKE_OK ||
-	    ike_payloads_parse(lay.first_inner, work + lay.ct_off, len, lay.ct_off, true, &in) !=
+	    ike_payloads_parse(lay.first_inner, work + lay.ct_off, len, lay.ct_off, true, in) !=
 		    IKE_OK)
 		abort(); /* our own message: must open */
+	*off = lay.ct_off;
+	*first = lay.first_inner;
+	return len;
+}
+
+/* The inner chain of a sealed message p for SA sa (its receiver), up to and including the AUTH
+ * payload, into out; the AUTH payload's next-payload byte gets `next`. Returns the length. */
+static size_t
+auth_prefix(struct ike_sa_obj *sa, const struct pkt *p, uint8_t next, uint8_t *out, uint8_t *first)
+{
+	static struct ike_payloads in;
+	size_t off, end = 0;
+
+	open_own(sa, p, &in, &off, first);
 	for (uint8_t i = 0; i < in.n; i++) {
 		if (in.pl[i].type == IKE_PT_AUTH) {
-			end = (size_t)(in.pl[i].body + in.pl[i].len - (work + lay.ct_off));
+			end = (size_t)(in.pl[i].body + in.pl[i].len - (work + off));
 			work[in.pl[i].body - work - IKE_PAYLOAD_HDR_LEN] = next;
 		}
 	}
 	if (end == 0)
 		abort();
-	memcpy(out, work + lay.ct_off, end);
-	*first = lay.first_inner;
+	memcpy(out, work + off, end);
 	return end;
 }
 
@@ -256,6 +275,76 @@ sealed(int from, struct ike_sa_obj *sa, uint8_t exchange, bool response, uint32_
 	if (ike_seal_raw(eng[from], sa, exchange, response, msg_id, first, chain, len, msg,
 			 sizeof(msg), &n) == 0)
 		deliver(!from, msg, n, IKE_NATT_PORT);
+}
+
+/* ESP proposals of both sides: the defaults, or one with PFS (x25519) */
+static void
+esp_pfs(bool on)
+{
+	for (int i = 0; i < 2; i++) {
+		cfg[i].peers[0].n_esp = on;
+		cfg[i].peers[0].esp[0] = (struct ike_proposal){ .encr = IKE_ENCR_AES_GCM_16,
+								.key_bits = 128,
+								.dh = IKE_DH_CURVE25519 };
+	}
+}
+
+/* Side `side` rekeys: its IKE SA, or its first pair. */
+static void
+rekey(int side, bool ike)
+{
+	struct ike_sa_obj *sa = eng[side]->heap[0];
+
+	if (ike)
+		ike_rekey_start(eng[side], sa, 0);
+	else if (sa->children != NULL)
+		ike_rekey_child(eng[side], sa->children->id, 0);
+}
+
+/* Modes 6 and 7: a real CREATE_CHILD_SA, its request (6) or answer (7) XORed with mask. */
+static void
+create_child(bool answer, uint8_t flags, const uint8_t *mask, size_t n)
+{
+	static uint8_t chain[IKE_MAX_DGRAM];
+	static struct ike_payloads in;
+	struct ike_sa_obj *si = eng[0]->heap[0], *sr = eng[1]->heap[0];
+	struct pkt kept;
+	size_t len, off;
+	uint8_t first;
+	uint32_t msg_id = si->tx_next;
+
+	rekey(0, flags & 1);
+	if (flags & 4)
+		rekey(1, flags & 1);
+	if (q_len == 0)
+		return;
+	/* the initiator's request is queued first; the responder's (a collision) second */
+	kept = queue[0];
+	kept.d.data = kept.buf;
+	memmove(queue, queue + 1, (size_t)--q_len * sizeof(queue[0]));
+	if (answer) {
+		ike_input(eng[1], &kept.d, 0);
+		/* the answer is the last datagram the responder queued */
+		if (q_len == 0 || queue[q_len - 1].to != 0)
+			return;
+		kept = queue[--q_len];
+		kept.d.data = kept.buf;
+	}
+	len = open_own(answer ? si : sr, &kept, &in, &off, &first);
+	memcpy(chain, work + off, len);
+	if (n > 0)
+		first ^= mask[0];
+	for (size_t i = 1; i < n && len + 1 <= sizeof(chain); i++) {
+		if (i - 1 < len)
+			chain[i - 1] ^= mask[i];
+		else
+			chain[len++] = mask[i];
+	}
+	if (answer)
+		sealed(1, sr, IKE_CREATE_CHILD_SA, true, msg_id, first, chain, len);
+	else
+		sealed(0, si, IKE_CREATE_CHILD_SA, false, msg_id, first, chain, len);
+	pump(-1, NULL);
 }
 
 int
@@ -280,7 +369,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 2 || size > IKE_MAX_DGRAM)
 		return 0;
-	mode = data[0] % 6;
+	mode = data[0] % 8;
+	esp_pfs(mode >= 6 && (data[1] & 2));
 	setup();
 	switch (mode) {
 	case 0:
@@ -338,6 +428,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				sealed(1, sr, IKE_AUTH, true, 1, first, chain, n + size - 2);
 			}
 		}
+		break;
+	case 6:
+	case 7:
+		ike_initiate(eng[0], 0, &addr[0], &addr[1], 0);
+		pump(-1, NULL);
+		if (eng[0]->n_sa != 1 || eng[1]->n_sa != 1)
+			break;
+		create_child(mode == 7, data[1], data + 2, size - 2);
 		break;
 	}
 	teardown();

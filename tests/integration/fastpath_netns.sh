@@ -24,7 +24,8 @@
 # restart (targets keep running and rejoin) and telemetry. Everything created here (namespaces,
 # veth, work dir, DPDK runtime dirs, processes) is removed by the EXIT trap on every path; a
 # failure prints the processes' logs, their telemetry and the namespaces' addresses, routes and
-# neighbours.
+# neighbours. The topology and process handling are topo.sh's (shared with
+# tests/interop/ike_router.sh).
 # To test this test without the C binaries: mock_dataplane.py make-build DIR --cfg-check PATH makes
 # a build dir whose dvipsec-router/-target are a Python stand-in (DVMOCK_FAULT breaks it on
 # purpose); it has no control channel, so run it with DVNS_TARGET_STATIC_SAS=1, and only
@@ -85,68 +86,27 @@ done
 "$PY" -c 'import scapy.layers.ipsec, cryptography' 2>/dev/null ||
 	skip "$PY has no scapy/cryptography (python3-scapy, python3-cryptography)"
 
-# State for cleanup(): only what this run created is removed.
+# State for cleanup(): only what this run created is removed (topo.sh keeps the processes,
+# namespaces and veth).
 WORK=
 PFX=dvfp$$
-CREATED_NS=()
-CREATED_VETH=0
-declare -A PID=()
-declare -A STATUS=()
-ORDER=()
 SUMMARY=
-T0=$(date +%s.%N)
-
-elapsed() {
-	"$PY" -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$T0" \
-		"$(date +%s.%N)"
-}
-
-log() {
-	echo "[$(elapsed)s] $*"
-}
+HERE_TOPO=$HERE
+LISTEN_PORTS=$PORTS
+TARGET_ROUTES=("$CLIENT_HOST" "$CLIENT_INNER_NET")
+# shellcheck source=topo.sh
+. "$HERE/topo.sh"
 
 row() { # scenario result figures
 	[ -n "$SUMMARY" ] && printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$SUMMARY"
 }
 
-# Stop one process we started: SIGTERM, up to $2 seconds, then SIGKILL. Sets STATUS[name].
-stop_proc() {
-	local name=$1 grace=${2:-5} pid=${PID[$1]:-} i
-	[ -n "$pid" ] || return 0
-	if [ -n "${STATUS[$name]:-}" ]; then
-		return 0
-	fi
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null
-		for ((i = 0; i < grace * 10; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -KILL "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			STATUS[$name]="killed (did not exit within ${grace}s of SIGTERM)"
-			return 0
-		fi
-	fi
-	wait "$pid" 2>/dev/null
-	STATUS[$name]=$?
-}
-
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
-	local rc=$? i name
+	local rc=$?
 	trap - EXIT INT TERM HUP
 	set +e
-	for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do
-		stop_proc "${ORDER[$i]}" 3
-	done
-	for name in "${CREATED_NS[@]}"; do
-		ip netns del "$name" 2>/dev/null
-	done
-	if [ "$CREATED_VETH" = 1 ] && ip link show "$VETH_ROUTER" >/dev/null 2>&1; then
-		ip link del "$VETH_ROUTER" 2>/dev/null
-	fi
+	topo_teardown
 	rm -rf "/var/run/dpdk/${PFX}r" "/var/run/dpdk/${PFX}t1" "/var/run/dpdk/${PFX}t2"
 	[ -n "$CF_SHM" ] && [ -n "$WORK" ] && rm -f "/dev/shm/$CF_SHM"
 	[ -n "$WORK" ] && rm -f "$OWNER"
@@ -228,41 +188,6 @@ fail() {
 	diagnostics
 	print_summary
 	exit 1
-}
-
-# start NAME CMD...: run in the background, stdout/stderr into the work dir.
-start() {
-	local name=$1
-	shift
-	"$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-	PID[$name]=$!
-	ORDER+=("$name")
-}
-
-# wait_ready NAME...: until each prints a line with the word "ready", or fails.
-wait_ready() {
-	local name deadline
-	deadline=$(($(date +%s) + START_TIMEOUT))
-	for name in "$@"; do
-		while ! grep -qw ready "$WORK/$name.out" 2>/dev/null; do
-			if ! kill -0 "${PID[$name]}" 2>/dev/null; then
-				wait "${PID[$name]}" 2>/dev/null
-				STATUS[$name]=$?
-				fail "$name exited with status ${STATUS[$name]} before printing 'ready'"
-			fi
-			[ "$(date +%s)" -lt "$deadline" ] ||
-				fail "$name printed no 'ready' within ${START_TIMEOUT}s"
-			sleep 0.1
-		done
-		log "$name ready"
-	done
-}
-
-run() { # a setup command that must work
-	local out
-	if ! out=$("$@" 2>&1); then
-		fail "setup step failed: $* -> $out"
-	fi
 }
 
 for bin in "$ROUTER_BIN" "$TARGET_BIN" "$CFG_CHECK"; do
@@ -357,24 +282,7 @@ fi
 log "configs valid (dvipsec-cfg-check), scapy round trip ok for every SA pair"
 
 # -- topology ----------------------------------------------------------------------------------
-for ns in "$NS_CLIENT" "${NS_TARGETS[@]}"; do
-	run ip netns add "$ns"
-	CREATED_NS+=("$ns")
-	run ip -n "$ns" link set lo up
-	# No IPv6 (router solicitations, MLD) on the links under test.
-	run ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-		net.ipv6.conf.default.disable_ipv6=1
-done
-run ip link add "$VETH_ROUTER" type veth peer name "$VETH_CLIENT" netns "$NS_CLIENT"
-CREATED_VETH=1
-# The root kernel must stay out of the way on the router's port: no IPv6, no forwarding, no ARP.
-run sysctl -qw "net.ipv6.conf.$VETH_ROUTER.disable_ipv6=1" \
-	"net.ipv4.conf.$VETH_ROUTER.forwarding=0" "net.ipv4.conf.$VETH_ROUTER.arp_ignore=8"
-run ip link set "$VETH_ROUTER" up
-run ip -n "$NS_CLIENT" addr add "$CLIENT_ADDR" dev "$VETH_CLIENT"
-run ip -n "$NS_CLIENT" link set "$VETH_CLIENT" up
-# PEERS.md: veth TX checksum offload leaves partial TCP/UDP checksums for af_packet to see.
-run ip netns exec "$NS_CLIENT" ethtool -K "$VETH_CLIENT" tx off gso off gro off
+topo_netns
 # t2 returns its replies directly: a second veth from its namespace into the client's (no address
 # there; the client kernel answers t2's ARP probe for its address on any interface).
 run ip -n "${NS_TARGETS[1]}" link add "$VETH_T2_UP" type veth peer name "$VETH_CLIENT2" \
@@ -385,27 +293,7 @@ log "namespaces $NS_CLIENT ${NS_TARGETS[*]}, veth $VETH_ROUTER <-> $NS_CLIENT/$V
 	"${NS_TARGETS[1]}/$VETH_T2_UP <-> $NS_CLIENT/$VETH_CLIENT2"
 
 # -- processes ---------------------------------------------------------------------------------
-start router "$ROUTER_BIN" --config "$WORK/router.json" "${ROUTER_ARGS[@]}"
-wait_ready router
-for i in "${!TARGETS[@]}"; do
-	start "${TARGETS[$i]}" ip netns exec "${NS_TARGETS[$i]}" "$TARGET_BIN" \
-		--config "$WORK/target$((i + 1)).json" "${TARGET_ARGS[@]}"
-done
-wait_ready "${TARGETS[@]}"
-for i in "${!TARGETS[@]}"; do
-	ns=${NS_TARGETS[$i]}
-	tap=${TAPS[$i]}
-	ip -n "$ns" link show "$tap" >/dev/null 2>&1 ||
-		fail "${TARGETS[$i]} printed ready but there is no TAP $tap in namespace $ns"
-	run ip -n "$ns" addr add "$DVIPA/32" dev lo
-	run ip -n "$ns" link set "$tap" up
-	run ip -n "$ns" route add "$CLIENT_HOST" dev "$tap"
-	run ip -n "$ns" route add "$CLIENT_INNER_NET" dev "$tap"
-	start "listener-${TARGETS[$i]}" ip netns exec "$ns" "$PY" "$HERE/tcp_listener.py" \
-		--name "${TARGETS[$i]}" --addr "$DVIPA" --ports "$PORTS" \
-		--log "$WORK/listener-${TARGETS[$i]}.log"
-done
-wait_ready listener-t1 listener-t2
+topo_start "$WORK/router.json" "$WORK/target1.json" "$WORK/target2.json"
 row setup PASS "router, t1, t2 ready; TAPs configured; listeners on $DVIPA:$PORTS ($(elapsed)s)"
 
 # -- scenarios ---------------------------------------------------------------------------------
@@ -558,9 +446,7 @@ if [ "$status" -eq 0 ]; then
 	start t1 ip netns exec "${NS_TARGETS[0]}" "$TARGET_BIN" --config "$WORK/target1.json" \
 		"${TARGET_ARGS[@]}"
 	wait_ready t1
-	run ip -n "${NS_TARGETS[0]}" link set "${TAPS[0]}" up
-	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_HOST" dev "${TAPS[0]}"
-	run ip -n "${NS_TARGETS[0]}" route replace "$CLIENT_INNER_NET" dev "${TAPS[0]}"
+	topo_tap_up 0
 	for ((i = 0; i < 30; i++)); do
 		[ "$(targets_field healthy 0)" = 1 ] && [ "$(targets_field joined 0)" = 1 ] && break
 		sleep 0.1

@@ -12,6 +12,12 @@ The router is the one source of SA truth: the targets' configs have no static_sa
 target holds arrives over the control channel), unless --target-static-sas gives them the
 router's list (slot = position, as before the channel existed).
 
+With --ike-psk the router negotiates its SAs instead (tests/interop/ike_router.sh): router.json has
+no static_sas but an "ike" object (our id IKE_ID and two PSK peers whose CHILD SAs may cover the
+DVIPA and the client's address, all protocols: IKE_PEER_ID, and IKE_HARD_PEER_ID whose CHILD SAs
+live HARD_SECONDS, without liveness checks or rekeys), and test.json an "ike" object with the ids
+and the key for the client's strongSwan.
+
 The SA table: for each AEAD (aes128gcm16, aes256gcm16, chacha20poly1305) x mode (tunnel,
 transport) x encapsulation (raw, udp) one pair of SAs between the client 192.0.2.10 and the DVIPA
 192.0.2.1: an inbound SA (client -> DVIPA) and an outbound SA (DVIPA -> client), distinct SPIs,
@@ -31,6 +37,7 @@ list: the SAs after it move up in the file but must keep their slots).
 
 Usage: gen_config.py WORKDIR --prefix PFX [--seed N] [--router-lcores 0-1 --router-worker 1]
        [--t1-lcore 0 --t2-lcore 1] [--weights 100,300] [--target-static-sas]
+       [--ike-psk HEX]
 """
 
 import argparse
@@ -60,6 +67,10 @@ EXTRA_PAIRS = (
 )
 EXTRA_SPI_OFFSET = 0x100
 RELOAD_REMOVED = 9  # chacha20poly1305/tunnel/udp: from the middle of static_sas
+IKE_ID = "dvipa.dvipsec.test"
+IKE_PEER_ID = "client.dvipsec.test"
+IKE_HARD_PEER_ID = "hard.client.dvipsec.test"
+HARD_SECONDS = 3
 
 
 def make_pair(rng: random.Random, name: str, aead: str, mode: str, encap: str, port: int,
@@ -181,6 +192,16 @@ def build(args) -> dict:
         "static_sas": static_sas,
     }
     files = {"router.json": router, "router-reload.json": dict(router, static_sas=reload_sas)}
+    if args.ike_psk:
+        router["static_sas"] = []
+        peer = {"auth": "psk", "psk": args.ike_psk, "local_ts": [DVIPA + "/32"],
+                "remote_ts": [CLIENT + "/32"]}
+        router["ike"] = {
+            "id": IKE_ID,
+            "peers": [dict(peer, name="client", id=IKE_PEER_ID),
+                      dict(peer, name="client_hard", id=IKE_HARD_PEER_ID, dpd_s=0,
+                           child_rekey_s=0, lifetime={"hard_seconds": HARD_SECONDS})],
+        }
     lcores = (args.t1_lcore, args.t2_lcore)
     for i, name in enumerate(TARGET_NAMES):
         files["target%d.json" % (i + 1)] = {
@@ -214,6 +235,10 @@ def build(args) -> dict:
         "reload_removed": pairs[RELOAD_REMOVED]["name"],
         "target_static_sas": bool(args.target_static_sas),
     }
+    if args.ike_psk:
+        files["test.json"]["ike"] = {"id": IKE_ID, "peer_id": IKE_PEER_ID,
+                                     "hard_peer_id": IKE_HARD_PEER_ID,
+                                     "hard_seconds": HARD_SECONDS, "psk": args.ike_psk}
     return files
 
 
@@ -233,6 +258,8 @@ def main(argv=None) -> int:
     parser.add_argument("--target-static-sas", action="store_true",
                         help="give the targets the router's static_sas too (default: none, "
                         "everything arrives over the control channel)")
+    parser.add_argument("--ike-psk", metavar="HEX",
+                        help="no static SAs: the router's \"ike\" object with one PSK peer")
     args = parser.parse_args(argv)
     for name, content in build(args).items():
         path = os.path.join(args.workdir, name)

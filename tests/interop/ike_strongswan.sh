@@ -4,13 +4,15 @@
 #
 #   ns dvisc<N>: charon 203.0.113.10 --veth-- ns dviss<N>: dvipsec-ike 203.0.113.1 (responder)
 #                                                          dvipsec-ike 203.0.113.2 (initiator)
+#                                                          (and .3 to .6, rows below)
 #
 # Rows (each checks `swanctl --list-sas --raw`: IKE SA ESTABLISHED, CHILD SA INSTALLED, the AEAD,
 # encap=yes; and that dvipsec-ike printed exactly one child_up with the same SPIs crossed):
 #   aes128 / aes256 / chacha  charon initiates with each proposal set of PEERS.md; the aes128 row
 #                             also checks that charon's liveness checks (dpd_delay) are answered and
-#                             that a CHILD rekey is refused with TEMPORARY_FAILURE without losing
-#                             the CHILD SA; every row ends with a Delete (child_down printed).
+#                             that charon's CHILD rekey (swanctl --rekey) makes a pair with
+#                             rekey_of whose SPIs charon lists, the old one's child_down after
+#                             charon's Delete; every row ends with a Delete (child_down printed).
 #   invalid_ke                charon's proposal puts ecp256 first: INVALID_KE_PAYLOAD, retry with
 #                             x25519.
 #   wrong_psk                 charon with another PSK: AUTHENTICATION_FAILED (swanctl exits 1,
@@ -18,6 +20,18 @@
 #   reverse                   dvipsec-ike --initiate to charon as the responder.
 #   ed25519                   Ed25519 raw public keys both ways (AUTH method 14, RFC 8420), with a
 #                             second dvipsec-ike on 203.0.113.3 (skipped without openssl).
+#   rekey_charon              charon's timers rekey (CHILD SA every 4 s with PFS x25519, IKE SA at
+#                             9 s) a dvipsec-ike on .4: charon lists the newest pair's SPIs, the
+#                             IKE SPIs changed, every child_down is of a replaced pair, one pair up;
+#                             charon parsed our answers as [ SA No KE TSi TSr ] and [ SA No KE ].
+#   rekey_ours                dvipsec-ike on .5 initiates with --child-rekey 4 --ike-rekey 9 (PFS):
+#                             charon accepts both kinds, the third CHILD rekey runs over the new
+#                             IKE SA, our Delete of each old pair and of the old IKE SA answered.
+#   collisions                dvipsec-ike on .6 holds its datagrams 300 ms (--send-delay-ms): kill
+#                             -USR1 and swanctl --rekey --child at once, then -USR2 and --rekey
+#                             --ike: both sides detect each collision and decide it the same way
+#                             (one won, the other lost), one CHILD SA and one IKE SA are left and
+#                             work (a CHILD rekey after).
 # Finally dvipsec-ike is stopped and its counters checked (nothing malformed, nothing undecryptable).
 # No data flows here: the engine installs no SA anywhere (the router integration does that).
 #
@@ -37,8 +51,19 @@
 # - filelog is stdio-buffered unless flush_line = yes: a running charon's log stops mid-line.
 # - swanctl --initiate exits 1 on AUTHENTICATION_FAILED; the reason is only in charon's log
 #   ("received AUTHENTICATION_FAILED notify error").
-# - A CHILD rekey answered TEMPORARY_FAILURE: "will retry later", retried every few seconds, the
-#   CHILD SA stays INSTALLED (the engine has no CREATE_CHILD_SA yet).
+# - Rekeys (5.9.8): CHILD rekey request [ N(REKEY_SA) SA No [KE] TSi TSr ] (REKEY_SA first, its SPI
+#   charon's inbound one), answers [ SA No [KE] TSi TSr ]; IKE rekey [ SA No KE ] both ways; the
+#   rekey's initiator sends the Delete (a CHILD's with one D(ESP) payload, answered with ours), and
+#   message IDs of the new IKE SA start at 0. Collisions: "detected CHILD_REKEY collision with
+#   CHILD_REKEY", "CHILD_SA rekey collision lost, deleting redundant child" / "won, deleting old
+#   child"; for the IKE SA "detected IKE_REKEY collision with IKE_REKEY", "IKE_SA rekey collision
+#   lost, deleting redundant IKE_SA" / "won". A Delete of the old pair that arrives while charon
+#   still rekeys it: "detected CHILD_REKEY collision with CHILD_DELETE", answered with its D.
+# - children rekey_time alone (life_time 110%, rand_time 10%): with kernel-libipsec the CHILD SA hit
+#   its hard expiry at rekey_time without a soft rekey first; explicit life_time and rand_time = 0
+#   give charon its rekeys. After such an expiry charon re-creates the CHILD SA with a
+#   CREATE_CHILD_SA without REKEY_SA, which the engine answers NO_ADDITIONAL_SAS (charon: "failed to
+#   establish CHILD_SA, keeping IKE_SA").
 # - IKE_SA_INIT carries N(FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS),
 #   N(REDIRECT_SUPPORTED); IKE_AUTH puts N(INITIAL_CONTACT) between IDi and IDr and
 #   N(EAP_ONLY_AUTHENTICATION), N(IKEV2_MESSAGE_ID_SYNC_SUPPORTED) after TSr: unknown status
@@ -90,6 +115,9 @@ CLIENT=203.0.113.10
 DVIPA=203.0.113.1
 DVIPA2=203.0.113.2
 DVIPA3=203.0.113.3
+DVIPA4=203.0.113.4 # dvipsec-ike answering charon's timed rekeys (PFS)
+DVIPA5=203.0.113.5 # dvipsec-ike rekeying by its own timers, initiating to charon
+DVIPA6=203.0.113.6 # dvipsec-ike holding its datagrams 300 ms: rekey collisions with charon
 PSK=0x5ca1ab1e0ddba11c0ffee0112233445566778899aabbccddeeff00112233
 WRONG_PSK=0x0badc0de0ddba11c0ffee0112233445566778899aabbccddeeff00112233
 WORK=$(mktemp -d /tmp/dvipsec-ike-strongswan.XXXXXX)
@@ -150,6 +178,9 @@ ip -n "$NS_C" addr add $CLIENT/24 dev "$VETH_C"
 ip -n "$NS_S" addr add $DVIPA/24 dev "$VETH_S"
 ip -n "$NS_S" addr add $DVIPA2/24 dev "$VETH_S"
 ip -n "$NS_S" addr add $DVIPA3/24 dev "$VETH_S"
+for a in $DVIPA4 $DVIPA5 $DVIPA6; do
+	ip -n "$NS_S" addr add $a/24 dev "$VETH_S"
+done
 for ns in "$NS_C" "$NS_S"; do
 	ip -n "$ns" link set lo up
 done
@@ -208,7 +239,8 @@ done
 grep -q '^ready' "$WORK/ike.out" || fail "dvipsec-ike did not start"
 [ -S "$WORK/charon.vici" ] || fail "charon did not start (no vici socket)"
 
-# connection NAME IKE_PROPOSAL ESP_PROPOSAL SECRET LOCAL_ID REMOTE_ADDR REMOTE_ID [EXTRA]
+# connection NAME IKE_PROPOSAL ESP_PROPOSAL SECRET LOCAL_ID REMOTE_ADDR REMOTE_ID [EXTRA
+# [CHILD_EXTRA]]
 write_conf() {
 	cat >"$WORK/swanctl-$1.conf" <<EOF
 connections {
@@ -231,6 +263,7 @@ connections {
 			$1 {
 				esp_proposals = $3
 				mode = tunnel
+				${9:-}
 			}
 		}
 	}
@@ -270,6 +303,70 @@ check_child() {
 	CHILD_ID=$(grep "spi_in=0x$SPI_OUT" "$out" | sed -n 's/^child_up id=\([0-9]*\) .*/\1/p')
 }
 
+# wait_for FILE REGEX [TENTHS]: until a line matches (default 10 s)
+wait_for() {
+	for _ in $(seq "${3:-100}"); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_count FILE REGEX N [TENTHS]: until N lines match (default 10 s)
+wait_count() {
+	for _ in $(seq "${4:-100}"); do
+		[ "$(grep -cE "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# check_rekeyed CONN OLD_ID OUTFILE AEAD: the pair that replaced OLD_ID (child_up rekey_of=OLD_ID)
+# is the one charon lists, alone and INSTALLED; OLD_ID had its child_down. Sets CHILD_ID.
+check_rekeyed() {
+	local conn=$1 old=$2 out=$3 aead=$4 line n
+
+	line=$(grep "^child_up .* rekey_of=$old " "$out" | tail -1)
+	[ -n "$line" ] || fail "$conn: no child_up with rekey_of=$old"
+	grep -q "^child_down id=$old\$" "$out" || fail "$conn: no child_down id=$old"
+	CHILD_ID=$(sed -n 's/^child_up id=\([0-9]*\) .*/\1/p' <<<"$line")
+	read_child "$conn"
+	n=$(grep -c "state=INSTALLED" <<<"$SA_RAW")
+	[ "$n" -eq 1 ] || fail "$conn: charon lists $n CHILD SAs INSTALLED after the rekey"
+	grep -q "spi_in=0x$SPI_OUT spi_out=0x$SPI_IN aead=$aead" <<<"$line" ||
+		fail "$conn: charon's CHILD SA ($SPI_IN/$SPI_OUT) is not the new pair: $line"
+}
+
+# live_ids OUTFILE: the child ids up (child_up without child_down), one per line
+live_ids() {
+	comm -23 <(sed -n 's/^child_up id=\([0-9]*\) .*/\1/p' "$1" | sort) \
+		<(sed -n 's/^child_down id=\([0-9]*\)$/\1/p' "$1" | sort)
+}
+
+# only_replaced OUTFILE: every child_down is of a pair some child_up replaced (no pair lost)
+only_replaced() {
+	local id
+
+	for id in $(sed -n 's/^child_down id=\([0-9]*\)$/\1/p' "$1"); do
+		grep -q "^child_up .* rekey_of=$id " "$1" || return 1
+	done
+}
+
+# ike_spis CONN: charon's IKE SA SPIs "initiator/responder"
+ike_spis() {
+	swanctl_c --list-sas --ike "$1" --raw 2>&1 |
+		sed -n 's/.*initiator-spi=\([0-9a-f]*\) responder-spi=\([0-9a-f]*\) .*/\1\/\2/p'
+}
+
+# log_from N: charon.log from line N on; log_has N REGEX: a line there matches (no pipe into
+# grep -q: under pipefail, tail's SIGPIPE would fail the match)
+log_from() {
+	tail -n +"$1" "$WORK/charon.log"
+}
+log_has() {
+	grep -qE "$2" <(log_from "$1")
+}
+
 ROWS=0
 row() {
 	ROWS=$((ROWS + 1))
@@ -291,19 +388,13 @@ while read -r name ike esp alg aead; do
 		sleep 2.5
 		grep -qE "parsed INFORMATIONAL response [0-9]+ \[ \]" "$WORK/charon.log" ||
 			fail "$conn: no answered liveness check in charon.log"
-		# a CHILD rekey: TEMPORARY_FAILURE, and the CHILD SA stays
+		# charon rekeys the CHILD SA (swanctl --rekey): a new pair with rekey_of, then
+		# charon's Delete of the old one
+		old_id=$CHILD_ID
 		swanctl_c --rekey --child "$conn" >>"$WORK/swanctl.log" 2>&1 || fail "$conn: swanctl --rekey"
-		for _ in $(seq 30); do
-			grep -q "received TEMPORARY_FAILURE notify" "$WORK/charon.log" && break
-			sleep 0.1
-		done
-		grep -q "received TEMPORARY_FAILURE notify" "$WORK/charon.log" ||
-			fail "$conn: CHILD rekey not answered TEMPORARY_FAILURE"
-		old_in=$SPI_IN
-		read_child "$conn"
-		[ "$SPI_IN" = "$old_in" ] && grep -q "state=INSTALLED" <<<"$SA_RAW" ||
-			fail "$conn: CHILD SA lost after the refused rekey"
-		extra_note=", liveness answered, rekey refused (TEMPORARY_FAILURE), CHILD SA kept"
+		wait_for "$WORK/ike.out" "^child_down id=$old_id\$" || fail "$conn: no child_down id=$old_id"
+		check_rekeyed "$conn" "$old_id" "$WORK/ike.out" aes128gcm16
+		extra_note=", liveness answered, CHILD rekey by charon (pair $old_id -> $CHILD_ID)"
 	fi
 	swanctl_c --terminate --ike "$conn" --timeout 10 >>"$WORK/swanctl.log" 2>&1 ||
 		fail "$conn: swanctl --terminate"
@@ -415,6 +506,172 @@ else
 	echo "  ed25519      skipped: no openssl to make charon's key"
 fi
 
+# start_ike NAME ADDR ARGS...: another dvipsec-ike in the server namespace (NAME.out/.err); sets
+# LAST_PID
+start_ike() {
+	local name=$1 addr=$2
+
+	shift 2
+	ip netns exec "$NS_S" "$IKE_BIN" --local "$addr" --id "$name.example" \
+		--peer-id client.example --psk-hex "${PSK#0x}" "$@" \
+		>"$WORK/$name.out" 2>"$WORK/$name.err" &
+	LAST_PID=$!
+	PIDS+=("$LAST_PID")
+}
+
+# stop_ike PID OUTFILE: SIGTERM, wait, its stats line in STATS
+stop_ike() {
+	kill "$1"
+	for _ in $(seq 30); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$1" || fail "dvipsec-ike $1 exited with status $?"
+	STATS="$(grep '^stats' "$2") "
+	for want in bad_message=0 bad_icv=0 unknown_spi=0 dead_peers=0 bad_msg_id=0; do
+		grep -q " $want " <<<"$STATS" || fail "$2: want $want in: $STATS"
+	done
+}
+
+# ---- charon's own rekey timers: CHILD SA every 4 s with PFS (x25519), IKE SA at 9 s ----
+start_ike dvipa4 $DVIPA4 --esp aes128gcm16-x25519 --verbose
+IKE4_PID=$LAST_PID
+wait_for "$WORK/dvipa4.out" '^ready' 50 || fail "dvipa4: dvipsec-ike did not start"
+write_conf dv-rk aes128gcm16-prfsha256-x25519 aes128gcm16-x25519 "$PSK" client.example $DVIPA4 \
+	dvipa4.example "rekey_time = 9s
+		over_time = 20s
+		rand_time = 0" "rekey_time = 4s
+				life_time = 20s
+				rand_time = 0"
+mark=$(($(wc -l <"$WORK/charon.log") + 1))
+timeout 40 ip netns exec "$NS_C" swanctl --initiate --child dv-rk --timeout 30 --uri "$URI" \
+	>"$WORK/initiate-rk.log" 2>&1 || fail "dv-rk: swanctl --initiate failed"
+check_child dv-rk AES_GCM_16 aes128gcm16 "$WORK/dvipa4.out"
+first=$CHILD_ID
+spis0=$(ike_spis dv-rk)
+# CHILD rekeys at ~4 s and ~8 s, the IKE rekey at ~9 s, the third CHILD rekey (~12 s) over the
+# new IKE SA
+wait_for "$WORK/dvipa4.err" "the rekey of .* \(responder\)" 150 ||
+	fail "dv-rk: no IKE SA rekey by charon"
+n_ike=$(grep -c "the rekey of" "$WORK/dvipa4.err")
+wait_count "$WORK/dvipa4.out" "^child_up .* rekey_of=[1-9]" 3 80 || fail "dv-rk: no third CHILD rekey"
+last=$(grep "^child_up .* rekey_of=[1-9]" "$WORK/dvipa4.out" | tail -1 |
+	sed -n 's/.* rekey_of=\([0-9]*\) .*/\1/p')
+[ -n "$last" ] || fail "dv-rk: no child_up with rekey_of"
+wait_for "$WORK/dvipa4.out" "^child_down id=$last\$" 50 || fail "dv-rk: no child_down id=$last"
+check_rekeyed dv-rk "$last" "$WORK/dvipa4.out" aes128gcm16
+grep -q "^child_up .* rekey_of=$first " "$WORK/dvipa4.out" || fail "dv-rk: pair $first not rekeyed"
+only_replaced "$WORK/dvipa4.out" || fail "dv-rk: a pair went without a successor"
+[ "$(live_ids "$WORK/dvipa4.out" | wc -l)" -eq 1 ] || fail "dv-rk: not exactly one pair up"
+spis1=$(ike_spis dv-rk)
+[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] || fail "dv-rk: IKE SPIs $spis0 -> $spis1"
+log_has "$mark" "generating CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No KE TSi TSr \]" ||
+	fail "dv-rk: charon's CHILD rekey without KE (PFS)"
+log_has "$mark" "parsed CREATE_CHILD_SA response [0-9]+ \[ SA No KE TSi TSr \]" ||
+	fail "dv-rk: our CHILD rekey answer is not SA No KE TSi TSr"
+log_has "$mark" "parsed CREATE_CHILD_SA response [0-9]+ \[ SA No KE \]" ||
+	fail "dv-rk: our IKE rekey answer is not SA No KE"
+n_child=$(grep -c "^child_up .* rekey_of=[1-9]" "$WORK/dvipa4.out")
+swanctl_c --terminate --ike dv-rk --timeout 10 >>"$WORK/swanctl.log" 2>&1
+wait_for "$WORK/dvipa4.out" "^child_down id=$CHILD_ID\$" 30 || fail "dv-rk: no final child_down"
+stop_ike "$IKE4_PID" "$WORK/dvipa4.out"
+grep -qE " ike_rekeys=[1-9]" <<<"$STATS" || fail "dv-rk: no ike_rekeys in $STATS"
+row rekey_charon "charon's timers: $n_child CHILD rekeys with PFS (pairs $first..$CHILD_ID), $n_ike IKE rekey (SPIs $spis0 -> $spis1), children kept"
+
+# ---- our timers: dvipsec-ike initiates and rekeys the CHILD SA (4 s, PFS) and the IKE SA (9 s) ----
+write_conf dv-rko aes128gcm16-prfsha256-x25519 aes128gcm16-x25519 "$PSK" client.example $DVIPA5 \
+	dvipa5.example
+mark=$(($(wc -l <"$WORK/charon.log") + 1))
+start_ike dvipa5 $DVIPA5 --esp aes128gcm16-x25519 --ike aes128gcm16-prfsha256-x25519 \
+	--initiate $CLIENT --child-rekey 4 --ike-rekey 9 --timeout 60 --verbose
+IKE5_PID=$LAST_PID
+wait_for "$WORK/dvipa5.out" "^child_up id=1 " 100 || fail "dv-rko: no CHILD SA"
+spis0=$(ike_spis dv-rko)
+wait_for "$WORK/dvipa5.err" "the rekey of .* \(initiator\)" 150 || fail "dv-rko: no IKE SA rekey of ours"
+# the third CHILD rekey of ours comes after that, over the new IKE SA
+wait_count "$WORK/dvipa5.out" "^child_up .* rekey_of=[1-9]" 3 80 || fail "dv-rko: no third CHILD rekey"
+last=$(grep "^child_up .* rekey_of=[1-9]" "$WORK/dvipa5.out" | tail -1 |
+	sed -n 's/.* rekey_of=\([0-9]*\) .*/\1/p')
+[ -n "$last" ] || fail "dv-rko: no child_up with rekey_of"
+wait_for "$WORK/dvipa5.out" "^child_down id=$last\$" 50 || fail "dv-rko: no child_down id=$last"
+check_rekeyed dv-rko "$last" "$WORK/dvipa5.out" aes128gcm16
+only_replaced "$WORK/dvipa5.out" || fail "dv-rko: a pair went without a successor"
+[ "$(live_ids "$WORK/dvipa5.out" | wc -l)" -eq 1 ] || fail "dv-rko: not exactly one pair up"
+spis1=$(ike_spis dv-rko)
+[ -n "$spis1" ] && [ "$spis1" != "$spis0" ] || fail "dv-rko: IKE SPIs $spis0 -> $spis1"
+log_has "$mark" "parsed CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No KE TSi TSr \]" ||
+	fail "dv-rko: charon did not parse our CHILD rekey as N(REKEY_SA) SA No KE TSi TSr"
+log_has "$mark" "parsed CREATE_CHILD_SA request [0-9]+ \[ SA No KE \]" ||
+	fail "dv-rko: charon did not parse our IKE rekey"
+log_has "$mark" "parsed INFORMATIONAL request [0-9]+ \[ D \]" ||
+	fail "dv-rko: charon saw no Delete of ours"
+n_child=$(grep -c "^child_up .* rekey_of=[1-9]" "$WORK/dvipa5.out")
+stop_ike "$IKE5_PID" "$WORK/dvipa5.out"
+grep -qE " ike_rekeys=[1-9]" <<<"$STATS" || fail "dv-rko: no ike_rekeys in $STATS"
+grep -qE " peer_errors=0 " <<<"$STATS" || fail "dv-rko: charon refused something: $STATS"
+swanctl_c --terminate --ike dv-rko --timeout 10 >>"$WORK/swanctl.log" 2>&1
+row rekey_ours "our timers: $n_child CHILD rekeys with PFS, IKE rekey ($spis0 -> $spis1) accepted by charon"
+
+# ---- collisions: both sides rekey the same SA at once (ours held 300 ms, so they cross) ----
+start_ike dvipa6 $DVIPA6 --send-delay-ms 300 --verbose
+IKE6_PID=$LAST_PID
+wait_for "$WORK/dvipa6.out" '^ready' 50 || fail "dvipa6: dvipsec-ike did not start"
+write_conf dv-col aes128gcm16-prfsha256-x25519 aes128gcm16 "$PSK" client.example $DVIPA6 \
+	dvipa6.example
+timeout 40 ip netns exec "$NS_C" swanctl --initiate --child dv-col --timeout 30 --uri "$URI" \
+	>"$WORK/initiate-col.log" 2>&1 || fail "dv-col: swanctl --initiate failed"
+check_child dv-col AES_GCM_16 aes128gcm16 "$WORK/dvipa6.out"
+first=$CHILD_ID
+mark=$(($(wc -l <"$WORK/charon.log") + 1))
+kill -USR1 "$IKE6_PID"
+sleep 0.05
+swanctl_c --rekey --child dv-col >>"$WORK/swanctl.log" 2>&1 || fail "dv-col: swanctl --rekey --child"
+wait_for "$WORK/dvipa6.err" "child $first: rekey collision" 50 || fail "dv-col: we saw no CHILD collision"
+wait_for "$WORK/charon.log" "CHILD_SA rekey collision" 50 || fail "dv-col: charon saw no CHILD collision"
+sleep 2
+ours=$(grep -oE "child $first: rekey collision (won|lost)" "$WORK/dvipa6.err" | awk '{print $NF}')
+theirs=$(grep -m1 -oE "CHILD_SA rekey collision (won|lost)" <(log_from "$mark") | awk '{print $NF}')
+[ -n "$ours" ] && [ -n "$theirs" ] && [ "$ours" != "$theirs" ] ||
+	fail "dv-col: CHILD collision outcomes: ours '$ours', charon's '$theirs'"
+# the old pair and the redundant one went: the old one's two successors, one left
+[ "$(grep -c "^child_up .* rekey_of=$first " "$WORK/dvipa6.out")" -eq 2 ] ||
+	fail "dv-col: not two pairs made for pair $first"
+grep -q "^child_down id=$first\$" "$WORK/dvipa6.out" || fail "dv-col: no child_down id=$first"
+[ "$(live_ids "$WORK/dvipa6.out" | wc -l)" -eq 1 ] || fail "dv-col: not exactly one pair up"
+last=$(live_ids "$WORK/dvipa6.out")
+read_child dv-col
+[ "$(grep -c "state=INSTALLED" <<<"$SA_RAW")" -eq 1 ] || fail "dv-col: charon has not one CHILD SA"
+grep -q "^child_up id=$last .* spi_in=0x$SPI_OUT spi_out=0x$SPI_IN " "$WORK/dvipa6.out" ||
+	fail "dv-col: charon's CHILD SA is not our surviving pair $last"
+child_note="CHILD: we $ours, charon $theirs"
+# the IKE SA
+spis0=$(ike_spis dv-col)
+mark=$(($(wc -l <"$WORK/charon.log") + 1))
+kill -USR2 "$IKE6_PID"
+sleep 0.05
+swanctl_c --rekey --ike dv-col >>"$WORK/swanctl.log" 2>&1 || fail "dv-col: swanctl --rekey --ike"
+wait_for "$WORK/dvipa6.err" "rekey collision (won|lost), deleting" 50 ||
+	fail "dv-col: we saw no IKE collision"
+wait_for "$WORK/charon.log" "IKE_SA rekey collision" 50 || fail "dv-col: charon saw no IKE collision"
+sleep 2
+ours=$(grep -oE "IKE SA .*: rekey collision (won|lost)" "$WORK/dvipa6.err" | awk '{print $NF}')
+theirs=$(grep -m1 -oE "IKE_SA rekey collision (won|lost)" <(log_from "$mark") | awk '{print $NF}')
+[ -n "$ours" ] && [ -n "$theirs" ] && [ "$ours" != "$theirs" ] ||
+	fail "dv-col: IKE collision outcomes: ours '$ours', charon's '$theirs'"
+spis1=$(ike_spis dv-col)
+[ "$(wc -l <<<"$spis1")" -eq 1 ] && [ "$spis1" != "$spis0" ] || fail "dv-col: IKE SAs now: $spis1"
+[ "$(live_ids "$WORK/dvipa6.out")" = "$last" ] || fail "dv-col: the pair did not survive the IKE rekey"
+read_child dv-col
+grep -q "state=INSTALLED" <<<"$SA_RAW" || fail "dv-col: CHILD SA lost in the IKE rekey collision"
+# and the surviving IKE SA works: a CHILD rekey of ours over it
+kill -USR1 "$IKE6_PID"
+wait_for "$WORK/dvipa6.out" "^child_down id=$last\$" 50 || fail "dv-col: no rekey after the collision"
+check_rekeyed dv-col "$last" "$WORK/dvipa6.out" aes128gcm16
+swanctl_c --terminate --ike dv-col --timeout 10 >>"$WORK/swanctl.log" 2>&1
+stop_ike "$IKE6_PID" "$WORK/dvipa6.out"
+grep -qE " rekey_collisions=2 " <<<"$STATS" || fail "dv-col: want rekey_collisions=2 in $STATS"
+row collisions "$child_note; IKE: we $ours, charon $theirs; one CHILD SA, one IKE SA left"
+
 # ---- dvipsec-ike's counters ----
 kill "$IKE_PID"
 for _ in $(seq 30); do
@@ -423,10 +680,9 @@ for _ in $(seq 30); do
 done
 wait "$IKE_PID" || fail "dvipsec-ike exited with status $? on SIGTERM"
 stats=$(grep '^stats' "$WORK/ike.out")
-for want in ike_sa_up=4 child_sa_up=4 invalid_ke=1 auth_failed=1 bad_message=0 bad_icv=0 \
-	unknown_spi=0 dead_peers=0; do
+for want in ike_sa_up=4 child_sa_up=5 child_rekeys=1 invalid_ke=1 auth_failed=1 bad_message=0 \
+	bad_icv=0 unknown_spi=0 dead_peers=0 create_child_refused=0; do
 	grep -q " $want " <<<"$stats " || fail "dvipsec-ike counters: want $want in: $stats"
 done
-grep -qE " create_child_refused=[1-9]" <<<"$stats" || fail "no create_child_refused in: $stats"
 row counters "$(grep -oE 'rx=[0-9]+ tx=[0-9]+' <<<"$stats"), nothing malformed or undecryptable"
 echo "PASS: $ROWS rows"

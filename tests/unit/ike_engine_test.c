@@ -350,18 +350,84 @@ t_parse(const struct t_pkt *p, struct ike_msg *m)
 	assert_int_equal(ike_msg_parse(buf, p->d.len, m), IKE_OK);
 }
 
+struct ike_sa_obj *
+t_sa_in(int side, enum ike_sa_state state)
+{
+	struct ike_engine *e = t_side[side].e;
+	struct ike_sa_obj *found = NULL;
+
+	for (uint32_t i = 0; i < e->n_sa; i++) {
+		if (e->heap[i]->state == state) {
+			assert_null(found);
+			found = e->heap[i];
+		}
+	}
+	assert_non_null(found);
+	return found;
+}
+
+struct ike_sa_obj *
+t_sa_of(int side, const struct t_pkt *p)
+{
+	struct ike_engine *e = t_side[side].e;
+	struct ike_hdr h;
+
+	assert_int_equal(ike_hdr_parse(p->d.data, p->d.len, &h), IKE_OK);
+	for (uint32_t i = 0; i < e->n_sa; i++)
+		if (e->heap[i]->spi_i == h.spi_i && e->heap[i]->spi_r == h.spi_r)
+			return e->heap[i];
+	fail_msg("side %c has no IKE SA %016llx_i %016llx_r", 'A' + side,
+		 (unsigned long long)h.spi_i, (unsigned long long)h.spi_r);
+	return NULL;
+}
+
+int
+t_live(int side)
+{
+	int n = 0;
+
+	for (int i = 0; i < t_side[side].n_up; i++) {
+		bool down = false;
+
+		for (int j = 0; j < t_side[side].n_down && !down; j++)
+			down = t_side[side].down[j] == t_side[side].up[i].ev.id;
+		n += !down;
+	}
+	return n;
+}
+
+const struct t_child *
+t_up(int side, uint32_t id)
+{
+	for (int i = 0; i < t_side[side].n_up; i++)
+		if (t_side[side].up[i].ev.id == id)
+			return &t_side[side].up[i];
+	fail_msg("side %c: no child_up for %u", 'A' + side, id);
+	return NULL;
+}
+
+bool
+t_down(int side, uint32_t id)
+{
+	for (int i = 0; i < t_side[side].n_down; i++)
+		if (t_side[side].down[i] == id)
+			return true;
+	return false;
+}
+
 void
 t_open(int side, const struct t_pkt *p, struct ike_payloads *inner)
 {
 	static uint8_t buf[IKE_MAX_DGRAM];
 	static struct ike_msg m;
+	struct ike_sa_obj *sa = t_sa_of(side, p);
 	struct ike_sk_layout lay;
 	size_t len;
 
 	memcpy(buf, p->d.data, p->d.len);
 	assert_int_equal(ike_msg_parse(buf, p->d.len, &m), IKE_OK);
 	assert_int_equal(ike_sk_locate(&m, IKE_AEAD_IV_LEN, IKE_AEAD_ICV_LEN, &lay), IKE_OK);
-	assert_int_equal(ike_keys_open(t_sa(side)->keys, buf, p->d.len, lay.aad_len), 0);
+	assert_int_equal(ike_keys_open(sa->keys, buf, p->d.len, lay.aad_len), 0);
 	assert_int_equal(ike_sk_unpad(buf + lay.ct_off, lay.ct_len, &len), IKE_OK);
 	assert_int_equal(
 		ike_payloads_parse(lay.first_inner, buf + lay.ct_off, len, lay.ct_off, true, inner),

@@ -78,9 +78,18 @@ void t_inject(int from, int to, const uint8_t *data, size_t len, uint16_t port);
 struct ike_sa_obj *t_sa(int side);
 /* A plain message (IKE_SA_INIT) parsed into *m (bytes copied to a static buffer). */
 void t_parse(const struct t_pkt *p, struct ike_msg *m);
-/* An encrypted message decrypted with side's IKE SA keys (the receiver's) and its inner chain
- * parsed into *inner. */
+/* An encrypted message decrypted with the keys of the receiver side's IKE SA that the message's
+ * SPIs name, and its inner chain parsed into *inner. */
 void t_open(int side, const struct t_pkt *p, struct ike_payloads *inner);
+/* The side's IKE SA the message's SPIs name (fails the test if none). */
+struct ike_sa_obj *t_sa_of(int side, const struct t_pkt *p);
+/* The side's one IKE SA in this state (fails the test if there are none or several). */
+struct ike_sa_obj *t_sa_in(int side, enum ike_sa_state state);
+/* CHILD SA pairs of a side: how many are up (child_up without child_down), the child_up of id,
+ * whether id had its child_down. */
+int t_live(int side);
+const struct t_child *t_up(int side, uint32_t id);
+bool t_down(int side, uint32_t id);
 
 /* A and B authenticate with Ed25519 raw keys (method 14); A knows B's public key as
  * pk_of_b_at_a (NULL: the right one). Call between t_reset() and t_start(). */

@@ -5,8 +5,8 @@
  * AEAD, mode and selectors), peers found by IPv4 / RFC 822 / FQDN identities, NAT detection both
  * ways and the move to port 4500, traffic selector narrowing, transport mode, Ed25519 raw keys,
  * lost messages (retransmission with backoff, the stored response repeated byte for byte), Delete
- * of a CHILD SA and of the IKE SA, liveness checks and a peer that falls silent. Refusals and
- * hostile input: test_ike_engine_bad.c.
+ * of a CHILD SA and of the IKE SA, INITIAL_CONTACT, liveness checks and a peer that falls silent.
+ * Refusals and hostile input: test_ike_engine_bad.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -544,6 +544,38 @@ test_delete_ike(void **state)
 	t_stop();
 }
 
+/* An IKE_AUTH with INITIAL_CONTACT (our initiator always sends it: a restarted peer) drops the
+ * responder's other IKE SAs with that identity, and their CHILD SAs before the new pair is up;
+ * another peer's stay. */
+static void
+test_initial_contact(void **state)
+{
+	(void)state;
+	t_reset();
+	t_start();
+	t_initiate(T_C, T_B);
+	establish(T_C, T_B);
+	t_initiate(T_A, T_B);
+	establish(T_A, T_B);
+	assert_int_equal(t_side[T_B].n_up, 2);
+	assert_int_equal(t_side[T_B].n_down, 0);
+
+	/* A again, as after a restart: IKE_SA_INIT, then IKE_AUTH with N(INITIAL_CONTACT) */
+	t_initiate(T_A, T_B);
+	establish(T_A, T_B);
+	assert_int_equal(t_side[T_B].n_up, 3);
+	assert_int_equal(t_side[T_B].n_down, 1);
+	assert_int_equal(t_side[T_B].down[0], t_side[T_B].up[1].ev.id);
+	assert_int_equal(t_sas(T_B, "established"), 2); /* C's and A's new one */
+	assert_int_equal(T_STAT(T_B, deletes), 1);
+	assert_int_equal(T_STAT(T_B, child_sa_down), 1);
+	/* nothing went on the wire about it: A's old IKE SA is A's own business */
+	assert_int_equal(t_queued(), 0);
+	assert_int_equal(t_sas(T_A, "established"), 2);
+	assert_int_equal(t_side[T_C].n_down, 0);
+	t_stop();
+}
+
 /* ---- liveness ---- */
 
 static void
@@ -610,6 +642,7 @@ main(void)
 		cmocka_unit_test(test_retransmit_init),
 		cmocka_unit_test(test_delete_child),
 		cmocka_unit_test(test_delete_ike),
+		cmocka_unit_test(test_initial_contact),
 		cmocka_unit_test(test_liveness),
 	};
 

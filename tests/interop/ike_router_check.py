@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Checks of tests/interop/ike_router.sh: real TCP through the tunnel, and the router's and the
+targets' telemetry against what strongSwan says it negotiated.
+
+  tcp ADDR PORT [--conns 8 --lines 3 --line-bytes 1500]
+      (run in the client's namespace) CONNS concurrent kernel TCP connections to ADDR:PORT, each
+      sends LINES lines of random hex and reads tcp_listener.py's echo ("<target> <line>") of each;
+      the SHA-256 of what came back must equal that of what was sent. Prints one JSON object
+      (connections ok, by answering target, bytes each way, seconds); exit 1 if any failed.
+  sa PREFIX --in SPI --out SPI --aead NAME [--gone] [--timeout S]
+      The process with EAL prefix PREFIX holds exactly this SA pair (tunnel, ESP in UDP), or with
+      --gone no SA at all, within S seconds. A target's pair prints its packets in and out.
+  ike PREFIX --spi-i HEX --spi-r HEX [--gone | --refused] [--timeout S]
+      /dvipsec/ike lists exactly this IKE SA, established, NAT seen, one CHILD SA (or, --gone, none;
+      --refused: only IKE SAs kept to repeat a refusal, without CHILD SAs).
+  counters PREFIX NAME=VALUE...
+      /dvipsec/ike counters equal these.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import telemetry  # noqa: E402  (tests/integration/telemetry.py)
+
+
+def one_conn(addr, port, lines, line_bytes, timeout, result):
+    """One connection: send, read the echoes, compare digests; result gets what happened."""
+    sent = hashlib.sha256()
+    back = hashlib.sha256()
+    try:
+        with socket.create_connection((addr, port), timeout=timeout) as s:
+            payload = b""
+            for _ in range(lines):
+                line = os.urandom(line_bytes // 2).hex().encode()
+                sent.update(line)
+                payload += line + b"\n"
+            s.sendall(payload)
+            buf = b""
+            got = 0
+            target = None
+            while got < lines:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise OSError("connection closed after %d of %d lines" % (got, lines))
+                buf += chunk
+                while b"\n" in buf and got < lines:
+                    line, _, buf = buf.partition(b"\n")
+                    name, _, echo = line.partition(b" ")
+                    target = name.decode(errors="replace")
+                    back.update(echo)
+                    got += 1
+            result.update(ok=sent.digest() == back.digest(), target=target,
+                          sent=len(payload), received=len(payload) + lines * (len(target) + 1))
+            if not result["ok"]:
+                result["error"] = "echo differs from what was sent (SHA-256)"
+    except OSError as err:
+        result.update(ok=False, error=str(err))
+
+
+def cmd_tcp(args):
+    results = [{} for _ in range(args.conns)]
+    threads = [threading.Thread(target=one_conn, args=(args.addr, args.port, args.lines,
+                                                       args.line_bytes, args.timeout, r))
+               for r in results]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    by_target = {}
+    for r in results:
+        if r.get("ok"):
+            by_target[r["target"]] = by_target.get(r["target"], 0) + 1
+    out = {"conns": args.conns, "ok": sum(1 for r in results if r.get("ok")),
+           "by_target": by_target, "sent": sum(r.get("sent", 0) for r in results),
+           "received": sum(r.get("received", 0) for r in results),
+           "seconds": round(time.monotonic() - t0, 3),
+           "errors": [r["error"] for r in results if "error" in r]}
+    print(json.dumps(out, sort_keys=True))
+    return 0 if out["ok"] == args.conns else 1
+
+
+def wait_for(check, timeout):
+    """check() -> (done, message) until done or timeout; the last message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            done, msg = check()
+        except telemetry.TelemetryError as err:
+            done, msg = False, str(err)
+        if done or time.monotonic() >= deadline:
+            return done, msg
+        time.sleep(0.05)
+
+
+def cmd_sa(args):
+    want_in, want_out = int(args.spi_in, 16), int(args.spi_out, 16)
+
+    def check():
+        sas = telemetry.rows(telemetry.query(args.prefix, telemetry.SA_LIST))
+        if args.gone:
+            return not sas, "SAs left: %s" % [s["spi"] for s in sas]
+        got = {(s["dir"], int(s["spi"], 16)): s for s in sas}
+        if set(got) != {("in", want_in), ("out", want_out)}:
+            return False, "SAs %s, want in 0x%08x out 0x%08x" % (sorted(
+                (d, "0x%08x" % spi) for d, spi in got), want_in, want_out)
+        for s in got.values():
+            if (s["aead"], s["mode"], s["encap"]) != (args.aead, "tunnel", "udp"):
+                return False, "SA %s is %s/%s/%s, want %s/tunnel/udp" % (
+                    s["spi"], s["aead"], s["mode"], s["encap"], args.aead)
+        if "packets" not in got[("in", want_in)]:  # the router's table has no counters
+            return True, "pair in 0x%08x out 0x%08x" % (want_in, want_out)
+        return True, "in %d pkts, out %d pkts" % (got[("in", want_in)]["packets"],
+                                                  got[("out", want_out)]["packets"])
+
+    done, msg = wait_for(check, args.timeout)
+    print(msg)
+    return 0 if done else 1
+
+
+def cmd_ike(args):
+    def check():
+        v = telemetry.query(args.prefix, "/dvipsec/ike")
+        sas = [r for r in telemetry.rows(v) if "spi_i" in r]
+        if args.gone:
+            return not sas and v.get("enabled") == 1, "IKE SAs left: %s" % sas
+        if args.refused:  # kept to repeat AUTHENTICATION_FAILED (state "deleting"), no CHILD SA
+            ok = sas and all(r["state"] == "deleting" and r["children"] == 0 for r in sas)
+            return ok, "IKE SAs %s" % sas
+        want = {"spi_i": "0x%016x" % int(args.spi_i, 16), "spi_r": "0x%016x" % int(args.spi_r, 16),
+                "state": "established", "nat": 1, "children": 1}
+        if len(sas) != 1 or any(sas[0].get(k) != w for k, w in want.items()):
+            return False, "IKE SAs %s, want one %s" % (sas, want)
+        return True, "IKE SA %s/%s established (peer %s), NAT, 1 CHILD SA" % (
+            want["spi_i"], want["spi_r"], sas[0].get("peer"))
+
+    done, msg = wait_for(check, args.timeout)
+    print(msg)
+    return 0 if done else 1
+
+
+def cmd_counters(args):
+    v = telemetry.query(args.prefix, "/dvipsec/ike")
+    bad = []
+    for item in args.want:
+        name, _, value = item.partition("=")
+        if v.get(name) != int(value):
+            bad.append("%s=%s (want %s)" % (name, v.get(name), value))
+    print(", ".join(bad) if bad else "ok")
+    return 1 if bad else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("tcp")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("--conns", type=int, default=8)
+    p.add_argument("--lines", type=int, default=3)
+    p.add_argument("--line-bytes", type=int, default=1500)
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(fn=cmd_tcp)
+    p = sub.add_parser("sa")
+    p.add_argument("prefix")
+    p.add_argument("--in", dest="spi_in", default="0")
+    p.add_argument("--out", dest="spi_out", default="0")
+    p.add_argument("--aead", default="")
+    p.add_argument("--gone", action="store_true")
+    p.add_argument("--timeout", type=float, default=2)
+    p.set_defaults(fn=cmd_sa)
+    p = sub.add_parser("ike")
+    p.add_argument("prefix")
+    p.add_argument("--spi-i", default="0")
+    p.add_argument("--spi-r", default="0")
+    p.add_argument("--gone", action="store_true")
+    p.add_argument("--refused", action="store_true")
+    p.add_argument("--timeout", type=float, default=2)
+    p.set_defaults(fn=cmd_ike)
+    p = sub.add_parser("counters")
+    p.add_argument("prefix")
+    p.add_argument("want", nargs="+")
+    p.set_defaults(fn=cmd_counters)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
