@@ -90,8 +90,11 @@ static_assert(sizeof(struct esp_sa_rt) == 2 * RTE_CACHE_LINE_SIZE, "esp_sa_rt mu
 
 struct esp_sa {
 	struct esp_sa_rt rt;
-	uint32_t slot;		     /* cluster-wide SA slot: GRE key on the trusted link, index in
-					the targets' SA tables; set by the owner */
+	uint32_t slot;	  /* cluster-wide SA slot: GRE key on the trusted link, index in
+			     the targets' SA tables; set by the owner */
+	uint32_t flow_id; /* the router's connection-table id for this SA's flows: that of the first
+			     SA of its rekey chain, so connections keep their target across a
+			     rekey; set by the owner */
 	struct esp_replay replay;    /* inbound */
 	struct esp_sa_params params; /* keymat cleared: keys live only in the guarded area */
 	void *guarded;		     /* sodium_malloc'd key schedule */

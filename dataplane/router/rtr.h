@@ -179,6 +179,7 @@ struct rtr_dist {
 	struct rtr_sa_rec *rec; /* RTR_MAX_SLOTS */
 	uint64_t version;	/* bumped by every change a target must hear of */
 	uint32_t next_slot;	/* round robin: a freed slot is reused last */
+	uint32_t next_flow_id;	/* connection-table ids of new SA chains (never DCT_SA_PLAIN) */
 	struct cf *cf;		/* outbound sequence numbers: bound to each new SA */
 	uint64_t adds, dels, rekeys;
 	uint64_t rekey_events;	/* soft limits reached (bytes or time): IKE rekeys */

@@ -92,7 +92,7 @@ conn_end(struct rtr *r, const struct dist_conn_end *e, uint64_t now)
 
 		if (in < 0)
 			return false;
-		sa_id = (uint32_t)in;
+		sa_id = rtr_sa_query(r, (uint32_t)in)->flow_id;
 	}
 	if (e->family == 4) {
 		uint32_t src, dst;

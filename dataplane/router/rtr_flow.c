@@ -181,7 +181,9 @@ flow_esp(struct rtr_worker *w, const struct rtr *r, const uint8_t *ip,
 		return RTR_DROP_REPLAY_OLD;
 	}
 	memset(f, 0, sizeof(*f));
-	f->key.sa_id = sa->slot;
+	/* a rekey's successor inherits its predecessor's id (rtr_sa_rekey): open connections go on
+	 */
+	f->key.sa_id = __atomic_load_n(&sa->flow_id, __ATOMIC_RELAXED);
 	f->gre_key = sa->slot;
 	return r->slot_flow[sa->slot](&w->esp, r, sa, ip, pi, f);
 }

@@ -10,7 +10,9 @@
  * every target receives it; a pair the engine retires leaves through rtr_sa_del(); a rekeyed pair
  * is linked to its predecessor (rtr_sa_rekey: the targets move outbound traffic to it, the old
  * inbound SA keeps working until the engine deletes it). The cluster's lifesize events come back
- * here: soft asks the engine to rekey the pair, hard deletes it with the peer.
+ * here: soft asks the engine to rekey the pair, hard deletes it with the peer. Make-before-break
+ * across the cluster: an answer that completes a CHILD SA is held until every joined target has
+ * applied the new SA (SA_SYNC), so the peer's first packets on it find it there.
  *
  * Without an "ike" object in the config the punted datagrams are counted and released.
  */
@@ -32,6 +34,8 @@
 #define MARKER_LEN   4
 #define MAX_CHILDREN (RTR_MAX_SLOTS / 2)
 #define SNAP_MS	     100
+#define HOLD_MAX     16	 /* answers held until the targets have the pair they announce */
+#define HOLD_MS	     200 /* then they go anyway (a target that does not answer is unhealthy soon) */
 #define SNAP_SAS     32
 
 struct child_map {
@@ -51,6 +55,18 @@ struct rtr_ike {
 	uint64_t soft_events;	 /* rekeys asked of the engine */
 	uint64_t hard_events;	 /* deletes asked of the engine */
 	uint64_t last_snap_ms;
+	/* An answer that completes a CHILD SA (IKE_AUTH, CREATE_CHILD_SA) lets the peer send on it
+	 * at once: it leaves only when every joined target has applied the SA (SA_SYNC), else the
+	 * first packets would reach a target that does not know their slot. */
+	uint64_t hold_gen; /* set by child_up during one ike_input: what the answers wait for */
+	uint32_t n_held;
+	struct {
+		struct rte_mbuf *m;
+		uint64_t gen;
+		uint64_t until_ms;
+	} held[HOLD_MAX];
+	uint64_t held_total;
+	uint64_t held_timeouts;
 	/* what telemetry shows, copied by the main lcore every SNAP_MS: the telemetry thread never
 	 * walks the engine's tables while the main lcore changes them */
 	struct ike_stats snap_stats;
@@ -137,8 +153,49 @@ io_send(void *ctx, const struct ike_dgram *d)
 		memcpy(ip->dst_addr, d->remote.v6, 16);
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
+	if (k->hold_gen != 0 && k->n_held < HOLD_MAX) {
+		k->held[k->n_held].m = m;
+		k->held[k->n_held].gen = k->hold_gen;
+		k->held[k->n_held].until_ms = now_ms(rte_rdtsc()) + HOLD_MS;
+		k->n_held++;
+		k->held_total++;
+		return;
+	}
 	if (!rtr_send_to_peer(k->r, m))
 		k->tx_dropped++;
+}
+
+/* Every joined target has applied generation gen (or none is joined). */
+static bool
+targets_have(const struct rtr *r, uint64_t gen)
+{
+	for (uint8_t t = 0; t < r->n_targets; t++)
+		if (r->ctl[t].joined && r->ctl[t].acked_gen < gen)
+			return false;
+	return true;
+}
+
+/* Held answers whose SA every target has now (in order: one peer's answers stay in sequence). */
+static void
+release_held(struct rtr_ike *k, uint64_t ms)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < k->n_held; i++) {
+		bool go = targets_have(k->r, k->held[i].gen);
+
+		if (!go && ms >= k->held[i].until_ms) {
+			k->held_timeouts++;
+			go = true;
+		}
+		if (go && kept == 0) {
+			if (!rtr_send_to_peer(k->r, k->held[i].m))
+				k->tx_dropped++;
+		} else {
+			k->held[kept++] = k->held[i];
+		}
+	}
+	k->n_held = kept;
 }
 
 /* ---- CHILD SAs into the SA table ---- */
@@ -168,15 +225,17 @@ io_child_up(void *ctx, const struct ike_child_event *ev)
 	}
 	r->dist.rec[in_slot].owner = ev->id;
 	r->dist.rec[out_slot].owner = ev->id;
+	k->hold_gen = r->sa_generation; /* this exchange's answer waits for the targets */
 	*c = (struct child_map){ .id = ev->id, .in_slot = in_slot, .out_slot = out_slot };
 
 	const struct child_map *old = ev->rekey_of ? child_find(k, ev->rekey_of) : NULL;
 
-	/* make-before-break: the targets hold both; outbound moves to the new pair */
-	if (old != NULL) {
+	/* make-before-break: the targets hold both pairs. Inbound, the new SA inherits the old
+	 * one's connections at once; outbound, the targets keep the old SA (they prefer the older
+	 * of two that match) until the old pair's Delete has gone through: only then is it certain
+	 * that the peer has the new one installed. */
+	if (old != NULL)
 		rtr_sa_rekey(r, old->in_slot, in_slot);
-		rtr_sa_rekey(r, old->out_slot, out_slot);
-	}
 	return 0;
 }
 
@@ -284,16 +343,22 @@ rtr_ike_poll(struct rtr *r, uint64_t now)
 			rte_pktmbuf_free(pkts[i]);
 			continue;
 		}
-		if (unwrap(pkts[i], &d) == 0)
+		if (unwrap(pkts[i], &d) == 0) {
 			ike_input(k->e, &d, ms);
-		else
+			k->hold_gen = 0;
+		} else {
 			k->rx_bad++;
+		}
 		rte_pktmbuf_free(pkts[i]);
 	}
 	if (k == NULL || k->e == NULL)
 		return n;
 	if (n != 0 || ms >= k->next_tick_ms)
 		k->next_tick_ms = ike_tick(k->e, ms);
+	k->hold_gen =
+		0; /* a rekey we started completes in ike_input: nothing to hold after a tick */
+	if (k->n_held != 0)
+		release_held(k, ms);
 	if (ms - k->last_snap_ms >= SNAP_MS) {
 		k->last_snap_ms = ms;
 		k->snap_stats = *ike_engine_stats(k->e);
@@ -334,6 +399,8 @@ cmd_ike(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "child_install_failed", tel_ike->install_failed);
 	rte_tel_data_add_dict_u64(d, "lifesize_rekeys_asked", tel_ike->soft_events);
 	rte_tel_data_add_dict_u64(d, "lifesize_deletes_asked", tel_ike->hard_events);
+	rte_tel_data_add_dict_u64(d, "answers_held", tel_ike->held_total);
+	rte_tel_data_add_dict_u64(d, "answers_held_timeout", tel_ike->held_timeouts);
 
 	uint32_t n = RTE_MIN(tel_ike->snap_n, (uint32_t)SNAP_SAS);
 	const struct ike_sa_info *sas = tel_ike->snap;
@@ -395,6 +462,8 @@ rtr_ike_fini(struct rtr *r)
 	if (r->ike == NULL)
 		return;
 	tel_ike = NULL;
+	for (uint32_t i = 0; i < r->ike->n_held; i++)
+		rte_pktmbuf_free(r->ike->held[i].m);
 	ike_engine_free(r->ike->e);
 	free(r->ike);
 	r->ike = NULL;

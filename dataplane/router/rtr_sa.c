@@ -138,6 +138,9 @@ rtr_sa_add_at(struct rtr *r, const struct esp_sa_params *p, uint32_t slot, struc
 	if (rc < 0)
 		return rc;
 	sa->slot = slot;
+	sa->flow_id = r->dist.next_flow_id++ & DCT_SA_PLAIN;
+	if (sa->flow_id == DCT_SA_PLAIN) /* 2^24 chains later: skip the plain-TCP id */
+		sa->flow_id = r->dist.next_flow_id++ & DCT_SA_PLAIN;
 
 	uint64_t tag = cf_sa_tag(p->spi, p->keymat, p->keymat_len);
 	uint64_t top = r->dist.cf != NULL ? cf_replay_load(r->dist.cf, slot, tag) : 0;
@@ -229,6 +232,15 @@ rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot)
 	if (old->params.dir != rec->params.dir)
 		return -EINVAL;
 	rec->rekey_of = old_slot + 1;
+	if (rec->params.dir == ESP_DIR_INBOUND) {
+		/* the router's connection table keys flows by this id: the successor takes its
+		 * predecessor's, so connections open on the old SA keep their target on the new one
+		 */
+		struct esp_sa *nsa = (struct esp_sa *)rtr_sa_query(r, new_slot);
+		const struct esp_sa *osa = rtr_sa_query(r, old_slot);
+
+		__atomic_store_n(&nsa->flow_id, osa->flow_id, __ATOMIC_RELEASE);
+	}
 	/* the successor's report share follows from how its predecessor ended (claim 18) */
 	life_init(r, rec, shc_lifesize_successor_p(&old->life));
 	r->dist.rekeys++;

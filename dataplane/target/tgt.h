@@ -124,6 +124,7 @@ struct tgt_slot {
 	uint64_t threshold; /* report when the bytes since then reach it; 0: on the timer only */
 	uint64_t last_report_tsc;
 	uint64_t tag;	  /* cf_sa_tag of the SA there */
+	uint64_t gen;	  /* the router's generation it was installed under */
 	bool superseded;  /* a REKEY named its successor: outbound prefers that */
 	bool in_snapshot; /* named by the snapshot being received */
 	struct tgt_slot_view view;

@@ -94,6 +94,7 @@ sa_add(struct tgt *t, const struct dist_sa_add *a)
 	/* kept as it is, replay window included, under the router's new generation */
 	if (same_sa(t, a, tag) && shc_advance(t->shc, a->slot, a->generation) == 0) {
 		c->sa_kept++;
+		t->slot[a->slot].gen = a->generation;
 		t->slot[a->slot].in_snapshot = true;
 		applied(c, a->generation);
 		return;
@@ -129,6 +130,7 @@ sa_add(struct tgt *t, const struct dist_sa_add *a)
 	/* the router bound the slot already when it shares our CF; across hosts we do */
 	cf_seq_bind(t->cf, a->slot, tag);
 	slot_reset(t, a->slot, tag);
+	t->slot[a->slot].gen = a->generation;
 	t->slot[a->slot].in_snapshot = true;
 	if (a->slot >= t->n_slots)
 		t->n_slots = a->slot + 1;

@@ -95,22 +95,29 @@ to_ip(struct rte_mbuf *m)
 static struct esp_sa *
 find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 {
-	struct esp_sa *old = NULL;
+	struct esp_sa *best = NULL, *old = NULL;
+	uint64_t best_gen = UINT64_MAX;
 
-	/* through the shadow cache, so a replaced SA is never used after its grace period; an SA a
-	 * rekey superseded only while its successor is not there */
+	/* Through the shadow cache, so a replaced SA is never used after its grace period. Of two
+	 * SAs that match (a rekey's pairs, side by side until the old one is deleted) the older
+	 * one: the peer surely has it; the router moves traffic to the new one with REKEY
+	 * (supersedes the old) or by deleting the old one. An SA a rekey superseded only while
+	 * nothing else matches. */
 	for (uint32_t i = 0; i < t->n_slots; i++) {
 		struct esp_sa *sa = shc_lookup(t->shc, i);
 
 		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND ||
 		    !esp_selectors_match_out(&sa->params, ip, len))
 			continue;
-		if (!t->slot[i].superseded)
-			return sa;
-		if (old == NULL)
-			old = sa;
+		if (t->slot[i].superseded) {
+			if (old == NULL)
+				old = sa;
+		} else if (t->slot[i].gen < best_gen) {
+			best = sa;
+			best_gen = t->slot[i].gen;
+		}
 	}
-	return old;
+	return best != NULL ? best : old;
 }
 
 /* A TCP segment from our application with FIN or RST ends a connection the router's table holds:

@@ -39,6 +39,19 @@
 #                no SA on the router or the targets; /dvipsec/ike lists the refused IKE SA only as
 #                "deleting" without CHILD SAs (the engine keeps it half_open_timeout_s to repeat
 #                its answer to a retransmission).
+#   rekey        charon rekeys the CHILD SA every 3 s (rekey_time, life_time 60 s, rand_time 0)
+#                while 4 long-lived kernel TCP connections (2 answered by each target) send a
+#                1000-byte line every 10 ms for 8 s: each new pair charon lists appears on the
+#                router and both targets, the pair it replaced leaves them after charon's Delete;
+#                at least two rekeys (router child_rekeys grows as much), every echo back with
+#                the SHA-256 of what was sent and no reset, no ESP error in libipsec, none on
+#                ipsec0; at the end only the newest pair anywhere.
+#   soft_rekey   the router initiates: a third peer identity whose CHILD SAs have a lifesize
+#                soft limit of SOFT_BYTES (added to router.json here): the same streams cross
+#                it, the targets' byte reports reach the limit, the router asks its engine to
+#                rekey (/dvipsec/dist rekey_events, /dvipsec/ike lifesize_rekeys_asked grow),
+#                charon answers the CREATE_CHILD_SA, the new pair replaces the old one
+#                everywhere, streams and checks as in rekey.
 #   counters     the router's IKE counters (nothing malformed, undecryptable, unwrapped badly,
 #                dropped on the way out) and fast-path drops; the targets' drops all zero; t2's
 #                ESP left by its uplink, t1's by the router.
@@ -201,6 +214,17 @@ run "$CFG_CHECK" --target "$WORK/target2.json"
 read -r IKE_ID PEER_ID HARD_ID HARD_S < <("$PY" -c 'import json,sys
 i = json.load(open(sys.argv[1]))["ike"]
 print(i["id"], i["peer_id"], i["hard_peer_id"], i["hard_seconds"])' "$WORK/test.json")
+# the soft_rekey row's peer: like "client", its CHILD SAs rekeyed by the router at SOFT_BYTES
+SOFT_ID=soft.client.dvipsec.test
+SOFT_BYTES=1000000
+"$PY" -c 'import json, sys
+path, ident, soft = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = json.load(open(path))
+peer = dict(r["ike"]["peers"][0], name="client_soft", id=ident, lifetime={"soft_bytes": soft})
+r["ike"]["peers"].append(peer)
+json.dump(r, open(path, "w"), indent=1)' "$WORK/router.json" "$SOFT_ID" "$SOFT_BYTES" ||
+	fail "router.json: the soft_rekey peer"
+run "$CFG_CHECK" --router "$WORK/router.json"
 
 # ---- topology and the appliance ----
 topo_netns
@@ -260,7 +284,7 @@ start_charon() {
 start_charon
 log "charon up"
 
-# connection NAME IKE_PROPOSAL ESP_PROPOSAL PSK [EXTRA [OUR_ID]]
+# connection NAME IKE_PROPOSAL ESP_PROPOSAL PSK [EXTRA [OUR_ID [CHILD_EXTRA]]]
 write_conn() {
 	local id=${6:-$PEER_ID}
 	cat >"$WORK/swanctl-$1.conf" <<EOF
@@ -284,6 +308,7 @@ connections {
 			$1 {
 				esp_proposals = $3
 				mode = tunnel
+				${7:-}
 			}
 		}
 	}
@@ -531,15 +556,125 @@ done
 row wrong_psk "AUTHENTICATION_FAILED in charon.log, swanctl exits 1; the router keeps the refused" \
 	"IKE SA only to repeat its answer (no CHILD SA); no SA on router, t1, t2"
 
+# ---- CHILD rekeys under long-lived TCP streams ----
+# run_stream CONN SECONDS: the stream check in the background (4 connections, 2 per target, a
+# 1000-byte line every 10 ms each); meanwhile each new pair charon lists for CONN must reach the
+# router and both targets and the pair it replaced leave them. Sets PAIRS (ours "in/out", oldest
+# first) and STREAM (the check's JSON).
+run_stream() {
+	local conn=$1 secs=$2 prev cur spid
+	read_sa "$conn"
+	prev=$SPI_OUT/$SPI_IN
+	PAIRS=("$prev")
+	ip netns exec "$NS_CLIENT" "$PY" "$CHECK" stream "$DVIPA" "$PORT" --per-target 2 \
+		--seconds "$secs" >"$WORK/stream-$conn.json" 2>&1 &
+	spid=$!
+	while kill -0 "$spid" 2>/dev/null; do
+		sleep 0.2
+		read_sa "$conn"
+		# two CHILD SAs listed while charon rekeys: wait for the old one's Delete
+		[[ -n $SPI_IN && -n $SPI_OUT && $SPI_IN != *$'\n'* ]] || continue
+		cur=$SPI_OUT/$SPI_IN
+		[ "$cur" != "$prev" ] || continue
+		out=$("$PY" "$CHECK" pair "${PFX}r" "${PFX}t1" "${PFX}t2" --in "$SPI_OUT" --out "$SPI_IN" \
+			--present) || fail "$conn: new pair $cur (ours in/out) not everywhere: $out"
+		out=$("$PY" "$CHECK" pair "${PFX}r" "${PFX}t1" "${PFX}t2" --in "${prev%/*}" \
+			--out "${prev#*/}" --absent --timeout 3) ||
+			fail "$conn: the replaced pair $prev stays: $out"
+		PAIRS+=("$cur")
+		prev=$cur
+	done
+	wait "$spid" || fail "$conn: TCP streams across the rekeys: $(cat "$WORK/stream-$conn.json")"
+	STREAM=$(cat "$WORK/stream-$conn.json")
+}
+
+# stream_summary: "4 conns (t1:2,t2:2), N lines, X B out, Y B back in S s, sha256 ok"
+stream_summary() {
+	"$PY" -c 'import json,sys; r=json.loads(sys.argv[1])
+print("%d conns (%s), %d lines, %d B out, %d B back in %ss, sha256 ok" % (r["conns"],
+      ",".join("%s:%d" % kv for kv in sorted(r["by_target"].items())), r["lines"], r["sent"],
+      r["received"], r["seconds"]))' "$STREAM"
+}
+
+# end_of_stream CONN: only the newest pair on router and targets, libipsec and ipsec0 quiet
+end_of_stream() {
+	local p
+	for p in r t1 t2; do
+		out=$("$PY" "$CHECK" sa "$PFX$p" --in "${PAIRS[-1]%/*}" --out "${PAIRS[-1]#*/}" \
+			--aead aes128gcm16 --timeout 3) ||
+			fail "$1: /dvipsec/sa of ${p/#r/router} after the streams: $out"
+	done
+	[ "$(esp_errors)" -eq "$esp0" ] ||
+		fail "$1: libipsec complained: $(grep -E "$ESP_ERRORS" "$WORK/charon.log" | tail -3)"
+	[ "$(tun_errors)" = 0 ] || fail "$1: errors or drops on ipsec0"
+}
+
+dist_stat() { # NAME: one /dvipsec/dist counter of the router
+	"$PY" "$HERE_TOPO/telemetry.py" get "${PFX}r" /dvipsec/dist |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+RK_TOTAL=0 # CHILD rekeys of these two rows, for the counters row
+write_conn dv-rk aes128gcm16-prfsha256-x25519 aes128gcm16 "$PSK" "" "" "rekey_time = 3s
+				life_time = 60s
+				rand_time = 0"
+timeout 20 ip netns exec "$NS_CLIENT" swanctl --initiate --child dv-rk --timeout 15 \
+	--uri "unix://$WORK/charon.vici" >"$WORK/initiate-rk.log" 2>&1 || fail "dv-rk: swanctl --initiate"
+esp0=$(esp_errors)
+rk0=$(ike_stat child_rekeys)
+run_stream dv-rk 8
+rk=$(($(ike_stat child_rekeys) - rk0))
+((${#PAIRS[@]} >= 3)) || fail "dv-rk: charon's pairs ${PAIRS[*]}: fewer than two rekeys"
+((rk >= ${#PAIRS[@]} - 1)) || fail "dv-rk: child_rekeys +$rk for pairs ${PAIRS[*]}"
+grep -qE "generating CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No TSi TSr \]" \
+	"$WORK/charon.log" || fail "dv-rk: no CHILD rekey request of charon's in its log"
+end_of_stream dv-rk
+swanctl_c --terminate --ike dv-rk --timeout 10 >>"$WORK/swanctl.log" 2>&1
+out=$("$PY" "$CHECK" sa "${PFX}r" --gone) || fail "dv-rk: after the delete: $out"
+RK_TOTAL=$((RK_TOTAL + rk))
+row rekey "charon rekey_time 3s: $((${#PAIRS[@]} - 1)) rekeys (child_rekeys +$rk), pairs" \
+	"${PAIRS[*]} each on router, t1, t2, the replaced one gone; TCP $(stream_summary);" \
+	"no ESP errors"
+
+# ---- the router rekeys at the soft lifesize limit ----
+write_conn dv-soft aes128gcm16-prfsha256-x25519 aes128gcm16 "$PSK" "" "$SOFT_ID"
+timeout 20 ip netns exec "$NS_CLIENT" swanctl --initiate --child dv-soft --timeout 15 \
+	--uri "unix://$WORK/charon.vici" >"$WORK/initiate-soft.log" 2>&1 ||
+	fail "dv-soft: swanctl --initiate"
+esp0=$(esp_errors)
+rk0=$(ike_stat child_rekeys)
+ev0=$(dist_stat rekey_events)
+ask0=$(ike_stat lifesize_rekeys_asked)
+resp0=$(grep -c "generating CREATE_CHILD_SA response" "$WORK/charon.log")
+run_stream dv-soft 6
+rk=$(($(ike_stat child_rekeys) - rk0))
+ev=$(($(dist_stat rekey_events) - ev0))
+ask=$(($(ike_stat lifesize_rekeys_asked) - ask0))
+resp=$(($(grep -c "generating CREATE_CHILD_SA response" "$WORK/charon.log") - resp0))
+((${#PAIRS[@]} >= 2)) || fail "dv-soft: no rekey (pairs ${PAIRS[*]}, rekey_events +$ev)"
+((ev >= 1 && ask >= 1)) || fail "dv-soft: rekey_events +$ev, lifesize_rekeys_asked +$ask"
+((rk >= ${#PAIRS[@]} - 1 && resp >= ${#PAIRS[@]} - 1)) ||
+	fail "dv-soft: child_rekeys +$rk, charon answered $resp CREATE_CHILD_SA for ${PAIRS[*]}"
+end_of_stream dv-soft
+swanctl_c --terminate --ike dv-soft --timeout 10 >>"$WORK/swanctl.log" 2>&1
+out=$("$PY" "$CHECK" sa "${PFX}r" --gone) || fail "dv-soft: after the delete: $out"
+RK_TOTAL=$((RK_TOTAL + rk))
+row soft_rekey "soft_bytes $SOFT_BYTES: rekey_events +$ev, lifesize_rekeys_asked +$ask," \
+	"$resp CREATE_CHILD_SA answered by charon, pairs ${PAIRS[*]} each on router, t1, t2," \
+	"the replaced one gone; TCP $(stream_summary); no ESP errors"
+
 # ---- counters ----
-out=$("$PY" "$CHECK" counters "${PFX}r" ike_sa_up=7 child_sa_up=7 child_sa_down=7 auth_failed=1 \
+out=$("$PY" "$CHECK" counters "${PFX}r" ike_sa_up=9 child_sa_up=$((9 + RK_TOTAL)) \
+	child_sa_down=$((9 + RK_TOTAL)) child_rekeys=$RK_TOTAL auth_failed=1 \
 	bad_message=0 bad_icv=0 unknown_spi=0 bad_msg_id="$late" dead_peers=0 rx_unwrap_bad=0 \
 	tx_dropped=0 child_install_failed=0) || fail "router /dvipsec/ike: $out"
 drops=$("$PY" "$HERE_TOPO/telemetry.py" get "${PFX}r" /dvipsec/router/drops | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
-# charon keeps its faked NAT mapping open; the frame lost on purpose (retransmit)
-ok = ("natt_keepalive", "not_our_mac")
+# charon keeps its faked NAT mapping open; the frame lost on purpose (retransmit); a replay
+# report of a target for numbers it authenticated just before the old SA of a rekey was deleted
+# arrives after the delete (a late report, no packet lost)
+ok = ("natt_keepalive", "not_our_mac", "feedback_unknown_slot")
 print(" ".join("%s=%d" % (k, v) for k, v in sorted(d.items()) if v and k not in ok))')
 [ -z "$drops" ] || fail "router drops: $drops"
 for p in t1 t2; do

@@ -10,6 +10,15 @@ targets' telemetry against what strongSwan says it negotiated.
   sa PREFIX --in SPI --out SPI --aead NAME [--gone] [--timeout S]
       The process with EAL prefix PREFIX holds exactly this SA pair (tunnel, ESP in UDP), or with
       --gone no SA at all, within S seconds. A target's pair prints its packets in and out.
+  stream ADDR PORT [--per-target 2 --seconds 9 --line-bytes 1000 --interval 0.01]
+      (run in the client's namespace) long-lived kernel TCP connections: opens connections until
+      PER-TARGET of them are answered by each of the two targets (the first echo names the
+      target; extra ones are closed), then each sends a line every INTERVAL seconds for SECONDS
+      while reading the echoes; at the end every echo must have come back and its SHA-256 equal
+      that of what was sent, without a reset. Prints one JSON object like tcp; exit 1 if any
+      failed.
+  pair PREFIX... --in SPI --out SPI (--present | --absent) [--timeout S]
+      Each process holds this SA pair among possibly others (or holds neither SA) within S seconds.
   ike PREFIX --spi-i HEX --spi-r HEX [--gone | --refused] [--timeout S]
       /dvipsec/ike lists exactly this IKE SA, established, NAT seen, one CHILD SA (or, --gone, none;
       --refused: only IKE SAs kept to repeat a refusal, without CHILD SAs).
@@ -87,6 +96,113 @@ def cmd_tcp(args):
     return 0 if out["ok"] == args.conns else 1
 
 
+class Stream:
+    """One long-lived connection: a sender paced by INTERVAL, a reader of the echoes."""
+
+    def __init__(self, addr, port, line_bytes, timeout):
+        self.sock = socket.create_connection((addr, port), timeout=timeout)
+        self.line_bytes = line_bytes
+        self.sent = hashlib.sha256()
+        self.back = hashlib.sha256()
+        self.n_sent = self.n_back = self.bytes_sent = self.bytes_back = 0
+        self.target = None
+        self.error = None
+        self.buf = b""
+        self.send_line()
+        self.read_lines(1)
+
+    def send_line(self):
+        line = os.urandom(self.line_bytes // 2).hex().encode()
+        self.sent.update(line)
+        self.sock.sendall(line + b"\n")
+        self.n_sent += 1
+        self.bytes_sent += len(line) + 1
+
+    def read_lines(self, want):
+        while self.n_back < want:
+            if b"\n" not in self.buf:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise OSError("connection closed after %d of %d lines" % (self.n_back, want))
+                self.buf += chunk
+                continue
+            line, _, self.buf = self.buf.partition(b"\n")
+            name, _, echo = line.partition(b" ")
+            self.target = name.decode(errors="replace")
+            self.back.update(echo)
+            self.n_back += 1
+            self.bytes_back += len(line) + 1
+
+    def run(self, seconds, interval):
+        try:
+            reader = threading.Thread(target=self.reader)
+            reader.start()
+            end = time.monotonic() + seconds
+            while time.monotonic() < end and self.error is None:
+                self.send_line()
+                time.sleep(interval)
+            self.total = self.n_sent
+            reader.join()
+        except OSError as err:
+            self.error = self.error or str(err)
+
+    def reader(self):
+        try:
+            # read as the lines come back; after the sender stopped, until the last one
+            while True:
+                if self.n_back < self.n_sent:
+                    self.read_lines(self.n_back + 1)
+                elif hasattr(self, "total"):
+                    break
+                else:
+                    time.sleep(0.002)
+        except OSError as err:
+            self.error = "after %d lines back: %s" % (self.n_back, err)
+
+
+def cmd_stream(args):
+    t0 = time.monotonic()
+    streams, extra, errors = [], [], []
+    per = {}
+    while min(per.get("t1", 0), per.get("t2", 0)) < args.per_target and len(streams) + len(
+            extra) < 8 * args.per_target:
+        try:
+            st = Stream(args.addr, args.port, args.line_bytes, args.timeout)
+        except OSError as err:
+            errors.append("connect: %s" % err)
+            break
+        if per.get(st.target, 0) < args.per_target:
+            per[st.target] = per.get(st.target, 0) + 1
+            streams.append(st)
+        else:
+            extra.append(st)
+    for st in extra:
+        st.sock.close()
+    threads = [threading.Thread(target=st.run, args=(args.seconds, args.interval))
+               for st in streams]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    by_target = {}
+    for st in streams:
+        st.sock.close()
+        if st.error is None and st.sent.digest() != st.back.digest():
+            st.error = "echo differs from what was sent (SHA-256)"
+        if st.error is None:
+            by_target[st.target] = by_target.get(st.target, 0) + 1
+        else:
+            errors.append(st.error)
+    out = {"conns": len(streams), "ok": sum(by_target.values()), "by_target": by_target,
+           "lines": sum(st.n_back for st in streams),
+           "sent": sum(st.bytes_sent for st in streams),
+           "received": sum(st.bytes_back for st in streams),
+           "seconds": round(time.monotonic() - t0, 3), "errors": errors}
+    print(json.dumps(out, sort_keys=True))
+    ok = not errors and len(by_target) == 2 and out["ok"] == 2 * args.per_target
+    return 0 if ok else 1
+
+
 def wait_for(check, timeout):
     """check() -> (done, message) until done or timeout; the last message."""
     deadline = time.monotonic() + timeout
@@ -119,6 +235,24 @@ def cmd_sa(args):
             return True, "pair in 0x%08x out 0x%08x" % (want_in, want_out)
         return True, "in %d pkts, out %d pkts" % (got[("in", want_in)]["packets"],
                                                   got[("out", want_out)]["packets"])
+
+    done, msg = wait_for(check, args.timeout)
+    print(msg)
+    return 0 if done else 1
+
+
+def cmd_pair(args):
+    want = {("in", int(args.spi_in, 16)), ("out", int(args.spi_out, 16))}
+
+    def check():
+        missing = []
+        for prefix in args.prefixes:
+            sas = telemetry.rows(telemetry.query(prefix, telemetry.SA_LIST))
+            got = want & {(s["dir"], int(s["spi"], 16)) for s in sas}
+            if got != (want if args.present else set()):
+                missing.append("%s has %s" % (prefix, sorted((d, "0x%08x" % spi) for d, spi in
+                                                             got)))
+        return not missing, "; ".join(missing) or "ok"
 
     done, msg = wait_for(check, args.timeout)
     print(msg)
@@ -176,6 +310,24 @@ def main(argv=None):
     p.add_argument("--gone", action="store_true")
     p.add_argument("--timeout", type=float, default=2)
     p.set_defaults(fn=cmd_sa)
+    p = sub.add_parser("stream")
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("--per-target", type=int, default=2)
+    p.add_argument("--seconds", type=float, default=9)
+    p.add_argument("--line-bytes", type=int, default=1000)
+    p.add_argument("--interval", type=float, default=0.01)
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(fn=cmd_stream)
+    p = sub.add_parser("pair")
+    p.add_argument("prefixes", nargs="+")
+    p.add_argument("--in", dest="spi_in", required=True)
+    p.add_argument("--out", dest="spi_out", required=True)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--present", action="store_true")
+    g.add_argument("--absent", action="store_true")
+    p.add_argument("--timeout", type=float, default=2)
+    p.set_defaults(fn=cmd_pair)
     p = sub.add_parser("ike")
     p.add_argument("prefix")
     p.add_argument("--spi-i", default="0")

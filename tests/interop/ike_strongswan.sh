@@ -27,6 +27,12 @@
 #   rekey_ours                dvipsec-ike on .5 initiates with --child-rekey 4 --ike-rekey 9 (PFS):
 #                             charon accepts both kinds, the third CHILD rekey runs over the new
 #                             IKE SA, our Delete of each old pair and of the old IKE SA answered.
+#   transport                 charon proposes a transport-mode CHILD SA (mode = transport) to a
+#                             dvipsec-ike on .7 with --transport (allow_transport): both IKE_AUTH
+#                             messages carry N(USE_TRANSPORT_MODE), child_up says mode=transport;
+#                             what charon does with the SA under kernel-libipsec is reported in
+#                             the row (not asserted: 5.9.8 fails to install it and keeps the IKE
+#                             SA, without a Delete for the pair); the pair goes with the IKE SA.
 #   collisions                dvipsec-ike on .6 holds its datagrams 300 ms (--send-delay-ms): kill
 #                             -USR1 and swanctl --rekey --child at once, then -USR2 and --rekey
 #                             --ike: both sides detect each collision and decide it the same way
@@ -118,6 +124,7 @@ DVIPA3=203.0.113.3
 DVIPA4=203.0.113.4 # dvipsec-ike answering charon's timed rekeys (PFS)
 DVIPA5=203.0.113.5 # dvipsec-ike rekeying by its own timers, initiating to charon
 DVIPA6=203.0.113.6 # dvipsec-ike holding its datagrams 300 ms: rekey collisions with charon
+DVIPA7=203.0.113.7 # dvipsec-ike with --transport: charon proposes a transport-mode CHILD SA
 PSK=0x5ca1ab1e0ddba11c0ffee0112233445566778899aabbccddeeff00112233
 WRONG_PSK=0x0badc0de0ddba11c0ffee0112233445566778899aabbccddeeff00112233
 WORK=$(mktemp -d /tmp/dvipsec-ike-strongswan.XXXXXX)
@@ -178,7 +185,7 @@ ip -n "$NS_C" addr add $CLIENT/24 dev "$VETH_C"
 ip -n "$NS_S" addr add $DVIPA/24 dev "$VETH_S"
 ip -n "$NS_S" addr add $DVIPA2/24 dev "$VETH_S"
 ip -n "$NS_S" addr add $DVIPA3/24 dev "$VETH_S"
-for a in $DVIPA4 $DVIPA5 $DVIPA6; do
+for a in $DVIPA4 $DVIPA5 $DVIPA6 $DVIPA7; do
 	ip -n "$NS_S" addr add $a/24 dev "$VETH_S"
 done
 for ns in "$NS_C" "$NS_S"; do
@@ -262,7 +269,7 @@ connections {
 		children {
 			$1 {
 				esp_proposals = $3
-				mode = tunnel
+				mode = ${CONF_MODE:-tunnel}
 				${9:-}
 			}
 		}
@@ -671,6 +678,40 @@ swanctl_c --terminate --ike dv-col --timeout 10 >>"$WORK/swanctl.log" 2>&1
 stop_ike "$IKE6_PID" "$WORK/dvipa6.out"
 grep -qE " rekey_collisions=2 " <<<"$STATS" || fail "dv-col: want rekey_collisions=2 in $STATS"
 row collisions "$child_note; IKE: we $ours, charon $theirs; one CHILD SA, one IKE SA left"
+
+# ---- transport mode: charon proposes it (USE_TRANSPORT_MODE), dvipsec-ike allows it ----
+start_ike dvipa7 $DVIPA7 --transport --verbose
+IKE7_PID=$LAST_PID
+wait_for "$WORK/dvipa7.out" '^ready' 50 || fail "dvipa7: dvipsec-ike did not start"
+CONF_MODE=transport write_conf dv-tr aes128gcm16-prfsha256-x25519 aes128gcm16 "$PSK" \
+	client.example $DVIPA7 dvipa7.example
+mark=$(($(wc -l <"$WORK/charon.log") + 1))
+timeout 40 ip netns exec "$NS_C" swanctl --initiate --child dv-tr --timeout 30 --uri "$URI" \
+	>"$WORK/initiate-tr.log" 2>&1
+tr_rc=$?
+wait_for "$WORK/dvipa7.out" "^child_up .* mode=transport encap=udp" 30 ||
+	fail "dv-tr: dvipsec-ike printed no child_up with mode=transport"
+log_has "$mark" "generating IKE_AUTH request 1 \[ .*N\(USE_TRANSP\)" ||
+	fail "dv-tr: charon did not ask for transport mode"
+log_has "$mark" "parsed IKE_AUTH response 1 \[ .*N\(USE_TRANSP\)" ||
+	fail "dv-tr: our IKE_AUTH response does not confirm transport mode"
+tr_id=$(sed -n 's/^child_up id=\([0-9]*\) .* mode=transport .*/\1/p' "$WORK/dvipa7.out" | head -1)
+# what charon made of it under kernel-libipsec: its install result, documented, not asserted
+# (5.9.8: "unable to install inbound and outbound IPsec SA (SAD) in kernel", "failed to establish
+# CHILD_SA, keeping IKE_SA", and no Delete for the pair: ours stays until the IKE SA goes)
+read_child dv-tr
+if grep -q "state=INSTALLED mode=TRANSPORT" <<<"$SA_RAW"; then
+	charon_tr="charon INSTALLED it as TRANSPORT (swanctl --initiate status $tr_rc)"
+else
+	why=$(grep -m1 -oE "unable to install [^\"]*|failed to establish CHILD_SA[^\"]*" \
+		<(log_from "$mark"))
+	charon_tr="charon did not install it (swanctl --initiate status $tr_rc: ${why:-see charon.log})"
+fi
+swanctl_c --terminate --ike dv-tr --timeout 10 >>"$WORK/swanctl.log" 2>&1
+wait_for "$WORK/dvipa7.out" "^child_down id=$tr_id\$" 50 ||
+	fail "dv-tr: the transport pair $tr_id did not go (child_down) with the IKE SA"
+stop_ike "$IKE7_PID" "$WORK/dvipa7.out"
+row transport "N(USE_TRANSPORT_MODE) both ways, child_up id=$tr_id mode=transport encap=udp; $charon_tr"
 
 # ---- dvipsec-ike's counters ----
 kill "$IKE_PID"

@@ -189,7 +189,7 @@ test_flows(void **state)
 
 		if (run_flow(m, &pi, &f) != RTR_DROP_NONE)
 			fail_msg("case %u: flow stage dropped a good packet", c);
-		assert_int_equal(f.key.sa_id, c);
+		assert_int_equal(f.key.sa_id, pr.in->flow_id);
 		assert_int_equal(f.gre_key, c);
 		assert_int_equal(f.key.proto, 6);
 		assert_int_equal(f.is_tcp, 1);

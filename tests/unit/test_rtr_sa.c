@@ -119,8 +119,12 @@ test_records(void **state)
 	assert_int_equal(rtr_sa_rekey(&r, 3, 4), -ENOENT);
 	params(&p, ESP_DIR_INBOUND, 0x102, 11);
 	assert_int_equal(rtr_sa_add_at(&r, &p, 7, &lc), 0);
+	/* a new chain has its own connection-table id; a rekey's successor takes its predecessor's,
+	 * so the connections open on the old SA find their entries (and target) on the new one */
+	assert_int_not_equal(rtr_sa_query(&r, 7)->flow_id, rtr_sa_query(&r, 4)->flow_id);
 	assert_int_equal(rtr_sa_rekey(&r, 4, 7), 0);
 	assert_int_equal(r.dist.rec[7].rekey_of, 5);
+	assert_int_equal(rtr_sa_query(&r, 7)->flow_id, rtr_sa_query(&r, 4)->flow_id);
 	assert_int_equal(rtr_sa_del(&r, 4), 0); /* the old one goes: the link with it */
 	assert_int_equal(r.dist.rec[7].rekey_of, 0);
 	empty_table();
@@ -561,8 +565,8 @@ test_conn_end(void **state)
 
 	r.dct = dct_create(&dp);
 	assert_non_null(r.dct);
-	dct_key_v4(&k, 42, rte_cpu_to_be_32(0xc000020a), rte_cpu_to_be_32(0xc0000201),
-		   rte_cpu_to_be_16(40000), rte_cpu_to_be_16(443));
+	dct_key_v4(&k, rtr_sa_query(&r, 42)->flow_id, rte_cpu_to_be_32(0xc000020a),
+		   rte_cpu_to_be_32(0xc0000201), rte_cpu_to_be_16(40000), rte_cpu_to_be_16(443));
 	assert_int_equal(dct_insert(r.dct, &k, &target, rte_rdtsc(), &st), 0);
 
 	join();
