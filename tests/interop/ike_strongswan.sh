@@ -646,7 +646,14 @@ theirs=$(grep -m1 -oE "CHILD_SA rekey collision (won|lost)" <(log_from "$mark") 
 grep -q "^child_down id=$first\$" "$WORK/dvipa6.out" || fail "dv-col: no child_down id=$first"
 [ "$(live_ids "$WORK/dvipa6.out" | wc -l)" -eq 1 ] || fail "dv-col: not exactly one pair up"
 last=$(live_ids "$WORK/dvipa6.out")
-read_child dv-col
+# charon deletes its redundant pair on its own time: give both sides up to 5 s to agree
+for _ in $(seq 50); do
+	read_child dv-col
+	[ "$(grep -c "state=INSTALLED" <<<"$SA_RAW")" -eq 1 ] &&
+		grep -q "^child_up id=$last .* spi_in=0x$SPI_OUT spi_out=0x$SPI_IN " \
+			"$WORK/dvipa6.out" && break
+	sleep 0.1
+done
 [ "$(grep -c "state=INSTALLED" <<<"$SA_RAW")" -eq 1 ] || fail "dv-col: charon has not one CHILD SA"
 grep -q "^child_up id=$last .* spi_in=0x$SPI_OUT spi_out=0x$SPI_IN " "$WORK/dvipa6.out" ||
 	fail "dv-col: charon's CHILD SA is not our surviving pair $last"
