@@ -174,6 +174,8 @@ struct tgt {
 	struct shc *shc;  /* SAs by slot: lock-free reads, RCU reclaim (shadowcache/shc.h) */
 	struct rte_rcu_qsbr *qsbr; /* the polling lcore reports quiescent states once a loop */
 	uint32_t n_slots;	   /* slots in use (telemetry walks them) */
+	uint32_t n_out;		   /* outbound slots, in the order they are tried (tgt_out_order) */
+	uint32_t out_order[TGT_MAX_SLOTS];
 	struct cf *cf;
 	struct rte_ether_addr tap_peer_mac; /* the kernel's side of the TAP */
 	struct tgt_feedback fb;
@@ -193,6 +195,8 @@ struct tgt {
 uint32_t tgt_inbound_poll(struct tgt *t);
 /* tgt_outbound.c: one poll of the TAP; returns packets received. */
 uint32_t tgt_outbound_poll(struct tgt *t, uint64_t now);
+/* Re-orders the outbound SAs after any SA change (tgt_ctl.c, set-up). */
+void tgt_out_order(struct tgt *t);
 /* tgt_uplink.c: direct return. Sends an IP packet to its peer on the uplink if the peer's MAC
  * is known (consuming it) and returns true; else asks for it and returns false (the caller sends
  * the packet back over the link). */

@@ -209,8 +209,11 @@ on_msg(void *arg, const struct dist_msg *m)
 			t->slot[m->lifesize_limit.slot].threshold = m->lifesize_limit.threshold;
 		break;
 	default: /* target-to-router types: ignored */
-		break;
+		return;
 	}
+	if (m->type == DIST_MSG_SNAPSHOT_END || m->type == DIST_MSG_SA_ADD ||
+	    m->type == DIST_MSG_SA_DEL || m->type == DIST_MSG_REKEY)
+		tgt_out_order(t);
 }
 
 static void

@@ -117,6 +117,7 @@ setup(struct tgt *t, const char *cf_name)
 	rc = install_sas(t);
 	if (rc < 0)
 		return rc;
+	tgt_out_order(t);
 
 	/* 169.254.<id>.2 (us) and .1 (the router) */
 	uint32_t router_ip = rte_cpu_to_be_32(0xa9fe0000u | (uint32_t)c->id << 8 | 1);

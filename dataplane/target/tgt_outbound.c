@@ -92,32 +92,50 @@ to_ip(struct rte_mbuf *m)
 	return TGT_DROP_NONE;
 }
 
+/* Orders the outbound slots as find_out_sa() must try them. Of two SAs that match (a rekey's pairs,
+ * side by side until the old one is deleted) the older one: the peer surely has it; the router
+ * moves traffic to the new one with REKEY (supersedes the old) or by deleting the old one. An SA
+ * a rekey superseded only while nothing else matches. Control path, once per SA change. */
+void
+tgt_out_order(struct tgt *t)
+{
+	uint32_t n = 0;
+
+	for (uint32_t s = 0; s < t->n_slots; s++) {
+		const struct esp_sa *sa = shc_lookup(t->shc, s);
+
+		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND)
+			continue;
+
+		/* insertion sort by (superseded, generation): a handful of SAs, rarely */
+		uint32_t i = n++;
+		const struct tgt_slot *x = &t->slot[s];
+
+		for (; i > 0; i--) {
+			const struct tgt_slot *y = &t->slot[t->out_order[i - 1]];
+
+			if (y->superseded < x->superseded ||
+			    (y->superseded == x->superseded && y->gen <= x->gen))
+				break;
+			t->out_order[i] = t->out_order[i - 1];
+		}
+		t->out_order[i] = s;
+	}
+	t->n_out = n;
+}
+
+/* Through the shadow cache, so a replaced SA is never used after its grace period; the first
+ * match in tgt_out_order()'s order wins. */
 static struct esp_sa *
 find_out_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
 {
-	struct esp_sa *best = NULL, *old = NULL;
-	uint64_t best_gen = UINT64_MAX;
+	for (uint32_t i = 0; i < t->n_out; i++) {
+		struct esp_sa *sa = shc_lookup(t->shc, t->out_order[i]);
 
-	/* Through the shadow cache, so a replaced SA is never used after its grace period. Of two
-	 * SAs that match (a rekey's pairs, side by side until the old one is deleted) the older
-	 * one: the peer surely has it; the router moves traffic to the new one with REKEY
-	 * (supersedes the old) or by deleting the old one. An SA a rekey superseded only while
-	 * nothing else matches. */
-	for (uint32_t i = 0; i < t->n_slots; i++) {
-		struct esp_sa *sa = shc_lookup(t->shc, i);
-
-		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND ||
-		    !esp_selectors_match_out(&sa->params, ip, len))
-			continue;
-		if (t->slot[i].superseded) {
-			if (old == NULL)
-				old = sa;
-		} else if (t->slot[i].gen < best_gen) {
-			best = sa;
-			best_gen = t->slot[i].gen;
-		}
+		if (sa != NULL && esp_selectors_match_out(&sa->params, ip, len))
+			return sa;
 	}
-	return best != NULL ? best : old;
+	return NULL;
 }
 
 /* A TCP segment from our application with FIN or RST ends a connection the router's table holds:
