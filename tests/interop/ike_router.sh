@@ -236,39 +236,9 @@ topo_start "$WORK/router.json" "$WORK/target1.json" "$WORK/target2.json"
 
 # ---- charon in the client's namespace ----
 mkdir -p "$WORK/run"
-cat >"$WORK/strongswan.conf" <<EOF
-charon {
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2 hmac gcm chapoly curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
-	install_routes = yes
-	routing_table = 220
-	retransmit_timeout = 1.0
-	retransmit_tries = 2
-	plugins {
-		kernel-libipsec {
-			allow_peer_ts = yes
-		}
-		socket-default {
-			fwmark = 0x4242
-		}
-		kernel-netlink {
-			fwmark = !0x4242
-		}
-		vici {
-			socket = unix://$WORK/charon.vici
-		}
-	}
-	filelog {
-		log {
-			path = $WORK/charon.log
-			default = 1
-			ike = 2
-			esp = 2
-			flush_line = yes
-			time_format = %T
-		}
-	}
-}
-EOF
+. "$HERE/charon_conf.sh"
+charon_conf "$WORK/strongswan.conf" "unix://$WORK/charon.vici" "$WORK/charon.log" \
+	"retransmit_timeout = 1.0" "esp = 2"
 start_charon() {
 	rm -f "$WORK/charon.vici"
 	unset 'STATUS[charon]'

@@ -85,6 +85,7 @@
 # Exit: 0 pass, 77 skipped (not root, no strongSwan, no TUN), 1 fail. IKE_SS_KEEP=1 keeps the work
 # directory (logs, configurations).
 set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ $# -ne 1 ]; then
 	echo "usage: $0 PATH/TO/dvipsec-ike" >&2
@@ -203,37 +204,8 @@ PIDS+=("$IKE_PID")
 
 # ---- charon ----
 mkdir -p "$WORK/run"
-cat >"$WORK/strongswan.conf" <<EOF
-charon {
-	load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2 hmac gcm chapoly curve25519 kdf kernel-libipsec kernel-netlink socket-default vici
-	install_routes = yes
-	routing_table = 220
-	retransmit_tries = 2
-	plugins {
-		kernel-libipsec {
-			allow_peer_ts = yes
-		}
-		socket-default {
-			fwmark = 0x4242
-		}
-		kernel-netlink {
-			fwmark = !0x4242
-		}
-		vici {
-			socket = $URI
-		}
-	}
-	filelog {
-		log {
-			path = $WORK/charon.log
-			default = 1
-			ike = 2
-			flush_line = yes
-			time_format = %T
-		}
-	}
-}
-EOF
+. "$HERE/charon_conf.sh"
+charon_conf "$WORK/strongswan.conf" "$URI" "$WORK/charon.log"
 ip netns exec "$NS_C" sh -c "mount --bind '$WORK/run' /run && STRONGSWAN_CONF='$WORK/strongswan.conf' exec $CHARON" \
 	>"$WORK/charon.stdout" 2>&1 &
 PIDS+=("$!")
