@@ -10,6 +10,8 @@ PACKAGES=(
 	libdpdk-dev dpdk dpdk-dev libipsec-mb-dev libsodium-dev libjansson-dev libcmocka-dev
 	# independent implementations and test tooling
 	python3 python3-scapy python3-cryptography tshark iproute2 ethtool procps
+	# the demo's first request (scripts/demo.sh)
+	curl
 	# benchmarks (scripts/bench/run.sh): ipsec-secgw's sources, plots
 	dpdk-doc gnuplot-nox
 	# real IPsec peer (kernel-libipsec, see README)

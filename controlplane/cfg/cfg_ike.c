@@ -347,6 +347,15 @@ parse_peer_replay_window(struct cfg_ctx *ctx, const char *path, const json_t *v,
 }
 
 static int
+parse_peer_sa_per_target(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
+{
+	struct peer_state *st = obj;
+
+	st->peer->sa_per_target = true;
+	return v != NULL ? cfg_parse_bool(ctx, path, v, &st->peer->sa_per_target) : 0;
+}
+
+static int
 parse_peer_dpd(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
 {
 	struct peer_state *st = obj;
@@ -371,6 +380,7 @@ static const struct cfg_field peer_fields[] = {
 	{ "child_rekey_s", parse_peer_child_rekey },
 	{ "replay_window", parse_peer_replay_window },
 	{ "dpd_s", parse_peer_dpd },
+	{ "sa_per_target", parse_peer_sa_per_target },
 	{ NULL, NULL },
 };
 

@@ -116,7 +116,7 @@ parse_target_id(struct cfg_ctx *ctx, const char *path, const json_t *v, void *ob
 
 	if (v == NULL)
 		return cfg_missing(ctx, path);
-	rc = cfg_parse_int(ctx, path, v, 1, UINT16_MAX, &id);
+	rc = cfg_parse_int(ctx, path, v, 1, UINT16_MAX - 1, &id); /* UINT16_MAX: "any target" */
 	if (rc < 0)
 		return rc;
 	st->r->targets[st->index].id = (uint16_t)id;

@@ -24,7 +24,7 @@ parse_id(struct cfg_ctx *ctx, const char *path, const json_t *v, void *obj)
 
 	if (v == NULL)
 		return cfg_missing(ctx, path);
-	rc = cfg_parse_int(ctx, path, v, 1, UINT16_MAX, &id);
+	rc = cfg_parse_int(ctx, path, v, 1, UINT16_MAX - 1, &id); /* UINT16_MAX: "any target" */
 	box->cfg.id = (uint16_t)id;
 	return rc;
 }

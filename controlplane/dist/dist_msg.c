@@ -249,7 +249,7 @@ get_lifetime(struct reader *r, struct esp_lifetime *lt)
 }
 
 /*
- * SA_ADD body: u32 slot, u64 generation, u32 spi, u8 dir, u8 aead, u8 mode, u8 esn,
+ * SA_ADD body: u32 slot, u64 generation, u16 out_target, u32 spi, u8 dir, u8 aead, u8 mode, u8 esn,
  * u32 replay_window, addr local, addr remote (u8 family + 16 bytes each), u8 udp_encap,
  * u16 udp_local_port, u16 udp_remote_port, u8 n_local_ts, u8 n_remote_ts, the selectors
  * (addr start, addr end, u8 proto, u16 port_lo, u16 port_hi), lifetime (4 x u64, 2 x u32),
@@ -264,6 +264,7 @@ encode_sa_add(struct writer *w, const struct dist_sa_add *a)
 		return -EINVAL;
 	put_u32(w, a->slot);
 	put_u64(w, a->generation);
+	put_u16(w, a->out_target);
 	put_u32(w, sa->spi);
 	put_u8(w, (uint8_t)sa->dir);
 	put_u8(w, (uint8_t)sa->aead);
@@ -298,6 +299,7 @@ decode_sa_add(struct reader *r, struct dist_msg *m)
 
 	a->slot = get_u32(r);
 	a->generation = get_u64(r);
+	a->out_target = get_u16(r);
 	sa->spi = get_u32(r);
 	dir = get_u8(r);
 	aead = get_u8(r);

@@ -19,7 +19,7 @@
 
 #include "esp_types.h"
 
-#define DIST_MSG_VERSION 1
+#define DIST_MSG_VERSION 2 /* 2: SA_ADD names the target that sends on an outbound SA */
 #define DIST_MSG_HDR_LEN 8
 /* An SA_ADD with four selectors each way is the longest message, well under a kilobyte. */
 #define DIST_MSG_MAX_LEN 1024
@@ -61,9 +61,15 @@ struct dist_snapshot_end {
 
 /* sa.keymat: when encoding, the caller's; when decoded, sodium_malloc'd memory owned by the
  * message (dist_msg_clear wipes and frees it). */
+#define DIST_OUT_ANY 0xffff
+
 struct dist_sa_add {
 	uint32_t slot;
 	uint64_t generation;
+	/* the target (its id) that alone sends on this outbound SA, so that each sender's sequence
+	 * numbers reach the peer in order (one CHILD SA per target, rtr_ike.c); DIST_OUT_ANY: any
+	 * target that has no SA of its own for the traffic */
+	uint16_t out_target;
 	struct esp_sa_params sa;
 };
 

@@ -86,6 +86,9 @@ struct ike_peer_cfg {
 	struct esp_lifetime child_lifetime; /* given to every CHILD SA's esp_sa_params */
 	uint32_t replay_window;
 	uint32_t dpd_s; /* liveness check after this much silence; 0: off */
+	/* the router (rtr_ike.c) asks for one more CHILD SA per target beside each one negotiated
+	 * (ike_add_child), so that every target sends on an SA of its own; the engine ignores it */
+	bool sa_per_target;
 };
 
 struct ike_config {
@@ -120,6 +123,8 @@ struct ike_dgram {
 struct ike_child_event {
 	uint32_t id;		  /* engine-wide, never reused */
 	uint32_t rekey_of;	  /* the id this pair replaces (make-before-break), 0: none */
+	uint32_t sibling_of;	  /* added beside this pair by ike_add_child, 0: not */
+	uint16_t resource;	  /* ike_add_child's resource (kept by rekeys), 0: none */
 	const char *peer;	  /* ike_peer_cfg.name */
 	struct esp_sa_params in;  /* DVIPA <- peer */
 	struct esp_sa_params out; /* DVIPA -> peer */
@@ -159,6 +164,16 @@ uint64_t ike_tick(struct ike_engine *e, uint64_t now_ms);
  * 0 (started or queued), -ENOENT (no such pair, or it is being deleted), -EBUSY (a rekey of it
  * is queued or in flight, or it was rekeyed already and waits for its Delete). */
 int ike_rekey_child(struct ike_engine *e, uint32_t child_id, uint64_t now_ms);
+/* One more CHILD SA pair beside child_id, with its selectors and mode: CREATE_CHILD_SA without
+ * REKEY_SA (RFC 7296 1.3.1), carrying N(SA_RESOURCE_INFO) with resource (RFC 9611 per-resource
+ * CHILD SAs; a peer that does not know it ignores it). The router asks for one per target so that
+ * each target numbers its own outbound SA and the peer's replay window sees each in order. The
+ * pair comes up with sibling_of = child_id and resource; its rekeys keep resource. Sent when the
+ * IKE SA's request window is free. 0 (queued), -ENOENT (no such pair, or it is going),
+ * -EINVAL (resource not in 1..IKE_MAX_RESOURCE), -EBUSY (this resource is asked for already, or
+ * its exchange is in flight). */
+#define IKE_MAX_RESOURCE 32
+int ike_add_child(struct ike_engine *e, uint32_t child_id, uint16_t resource, uint64_t now_ms);
 /* Rekey every established IKE SA with peer now (as ike_rekey_s would; an operator's command,
  * tests). Its CHILD SAs move to the new IKE SA unchanged. 0, -ENOENT (no established IKE SA with
  * peer), -EBUSY (each one is being rekeyed already). */
@@ -181,6 +196,7 @@ int ike_delete(struct ike_engine *e, uint16_t peer, uint32_t child_id, uint64_t 
 	X(ike_sa_up, "IKE SAs established")                                                      \
 	X(child_sa_up, "CHILD SA pairs established")                                             \
 	X(child_rekeys, "CHILD SA pairs made by a rekey, either side's (a collision makes two)") \
+	X(child_added, "CHILD SA pairs added beside another (ike_add_child, or the peer's)")     \
 	X(ike_rekeys, "IKE SAs made by a rekey, either side's (a collision makes two)")          \
 	X(deletes, "SAs deleted")                                                                \
 	X(cookies_sent, "IKE_SA_INIT answered with a COOKIE")                                    \

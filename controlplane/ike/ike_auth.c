@@ -151,12 +151,7 @@ child_answer(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 		error = IKE_N_NO_PROPOSAL_CHOSEN;
 		goto refuse;
 	}
-	n_l = ike_ts_cfg(sa, peer, true, allow_l);
-	n_r = ike_ts_cfg(sa, peer, false, allow_r);
-	if (peer->n_remote_ts == 0 && sa->nat_there && p->tsi.n > 0 &&
-	    ike_ts_from_wire(&p->tsi.sel[0], &allow_r[1]) &&
-	    memcmp(&allow_r[1].start, &allow_r[1].end, sizeof(allow_r[1].start)) == 0)
-		n_r = 2; /* behind a NAT: also the one address it has there */
+	ike_ts_allowed(sa, peer, &p->tsi, allow_l, &n_l, allow_r, &n_r);
 	c = ike_child_new(e, sa);
 	if (c == NULL) {
 		error = IKE_N_TEMPORARY_FAILURE;

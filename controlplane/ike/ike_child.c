@@ -11,7 +11,14 @@
  *                    <-- HDR, SK{[N(USE_TRANSPORT_MODE)], SA, Nr, [KEr], TSi, TSr}
  *                    or  HDR, SK{N(TEMPORARY_FAILURE | NO_PROPOSAL_CHOSEN | TS_UNACCEPTABLE |
  *                                  INVALID_KE_PAYLOAD(group) | CHILD_SA_NOT_FOUND(ESP, SPI))}
- *   A new pair without REKEY_SA (1.3.1) is refused:  <-- HDR, SK{N(NO_ADDITIONAL_SAS)}
+ *
+ *   A new pair beside the others (1.3.1; RFC 9611 per-resource CHILD SAs: ike_add_child):
+ *   HDR, SK{[N(SA_RESOURCE_INFO, resource)], [N(USE_TRANSPORT_MODE)], SA, Ni, [KEi], TSi, TSr}
+ * -->
+ *                    <-- HDR, SK{[N(USE_TRANSPORT_MODE)], SA, Nr, [KEr], TSi, TSr}
+ *   As responder we take one within the configured selectors (as IKE_AUTH's first pair), up to
+ *   IKE_MAX_CHILDREN_PER_SA (then NO_ADDITIONAL_SAS); a pair with the selectors of one we have
+ *   comes up as its sibling (sibling_of), so the router keeps their connections together.
  *
  * The new pair has new SPIs, a proposal of the peer's configured ESP list (with PFS, a KE of
  * group 31, when the chosen proposal has a DH group), the old pair's selectors (a responder
@@ -249,10 +256,26 @@ keymat_up(struct ike_engine *e, struct ike_childsa *c, bool initiated, const str
 	return rc;
 }
 
-/* The peer rekeys the pair its REKEY_SA names. */
+/* An up pair with exactly c's selectors and mode, other than c: what a pair the peer adds beside
+ * it serves the same traffic as (its connections keep their target), or NULL. */
+static struct ike_childsa *
+same_traffic(const struct ike_sa_obj *sa, const struct ike_childsa *c)
+{
+	for (struct ike_childsa *o = sa->children; o != NULL; o = o->next)
+		if (o != c && o->up && o->replaced_by == 0 && o->mode == c->mode &&
+		    o->n_local_ts == c->n_local_ts && o->n_remote_ts == c->n_remote_ts &&
+		    memcmp(o->local_ts, c->local_ts, c->n_local_ts * sizeof(c->local_ts[0])) == 0 &&
+		    memcmp(o->remote_ts, c->remote_ts, c->n_remote_ts * sizeof(c->remote_ts[0])) ==
+			    0)
+			return o;
+	return NULL;
+}
+
+/* The peer rekeys the pair its REKEY_SA names (rn), or without one adds a pair (1.3.1): within
+ * the configured selectors, as IKE_AUTH's first pair. */
 static void
-rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
-	      const struct ike_notify *rn, uint64_t now)
+create_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
+	       const struct ike_notify *rn, uint64_t now)
 {
 	const struct ike_payloads *p = &e->inner;
 	const struct ike_peer_cfg *peer = ike_sa_peer(e, sa);
@@ -263,17 +286,18 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 	struct ike_writer w;
 	struct ike_choice ch;
 	struct ike_ts ts;
-	uint8_t n, spi[4], nr[IKE_NONCE_LEN], group[2];
+	struct esp_ts allow_l[ESP_MAX_TS], allow_r[ESP_MAX_TS];
+	uint8_t n, n_l, n_r, spi[4], nr[IKE_NONCE_LEN], group[2];
 	uint16_t error;
 
-	if (rn->proto == IKE_PROTO_ESP && rn->spi_size == 4)
+	if (rn != NULL && rn->proto == IKE_PROTO_ESP && rn->spi_size == 4)
 		old = ike_child_by_spi_out(sa, ike_rd32(rn->spi));
-	if (old == NULL) {
+	if (rn != NULL && old == NULL) {
 		refuse_not_found(e, sa, d, rn);
 		return;
 	}
 	/* 2.25.1 / 2.25.2: closing it, or rekeying the IKE SA */
-	if (old->delete_queued || old->deleting || (cr != NULL && cr->ike)) {
+	if ((old != NULL && (old->delete_queued || old->deleting)) || (cr != NULL && cr->ike)) {
 		ike_child_refuse(e, sa, d, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
@@ -299,9 +323,18 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 		ike_child_refuse(e, sa, d, IKE_N_TEMPORARY_FAILURE, NULL, 0);
 		return;
 	}
-	/* the old pair's selectors, as far as the offer covers them (TSi: the peer's side) */
-	c->n_remote_ts = ike_ts_narrow(&p->tsi, old->remote_ts, old->n_remote_ts, c->remote_ts);
-	c->n_local_ts = ike_ts_narrow(&p->tsr, old->local_ts, old->n_local_ts, c->local_ts);
+	/* the old pair's selectors, or the configured ones, as far as the offer covers them (TSi:
+	 * the peer's side) */
+	if (old != NULL) {
+		n_l = old->n_local_ts;
+		n_r = old->n_remote_ts;
+		memcpy(allow_l, old->local_ts, sizeof(allow_l));
+		memcpy(allow_r, old->remote_ts, sizeof(allow_r));
+	} else {
+		ike_ts_allowed(sa, peer, &p->tsi, allow_l, &n_l, allow_r, &n_r);
+	}
+	c->n_remote_ts = ike_ts_narrow(&p->tsi, allow_r, n_r, c->remote_ts);
+	c->n_local_ts = ike_ts_narrow(&p->tsr, allow_l, n_l, c->local_ts);
 	error = IKE_N_TS_UNACCEPTABLE;
 	if (c->n_remote_ts == 0 || c->n_local_ts == 0)
 		goto fail;
@@ -312,7 +345,14 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 	c->mode = ike_find_notify(p, IKE_N_USE_TRANSPORT_MODE) != NULL && peer->allow_transport
 			  ? ESP_MODE_TRANSPORT
 			  : ESP_MODE_TUNNEL;
-	c->rekey_of = old->id;
+	if (old != NULL) {
+		c->rekey_of = old->id;
+		c->resource = old->resource;
+	} else {
+		const struct ike_childsa *twin = same_traffic(sa, c);
+
+		c->sibling_of = twin != NULL ? twin->id : 0;
+	}
 	randombytes_buf(nr, sizeof(nr));
 	/* a bad KE (low order) or nonce, or child_up refusing: as strongSwan says, no proposal */
 	error = IKE_N_NO_PROPOSAL_CHOSEN;
@@ -321,7 +361,9 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 		goto fail;
 	if (keymat_up(e, c, false, dh, p->nonce.data, p->nonce.len, nr, sizeof(nr), now) < 0)
 		goto fail;
-	if (cr != NULL && cr->old_id == old->id) {
+	if (old == NULL) {
+		e->st.child_added++;
+	} else if (cr != NULL && cr->old_id == old->id) {
 		/* 2.8.1: ours is in flight; the answer to it decides */
 		ike_create_note_peer(cr, p->nonce.data, p->nonce.len, nr, sizeof(nr));
 		cr->peer_child = c->id;
@@ -329,8 +371,12 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 		ike_log(e, 1, "child %u: the peer rekeys it too (collision), its pair is %u",
 			old->id, c->id);
 	}
-	old->replaced_by = c->id;
-	old->want_rekey = false;
+	if (old != NULL) {
+		old->replaced_by = c->id;
+		old->want_rekey = false;
+		c->want_res = old->want_res; /* pairs asked for beside it: beside its successor */
+		old->want_res = 0;
+	}
 
 	ike_msg_begin(e, sa, &w, IKE_CREATE_CHILD_SA, true, e->msg.hdr.msg_id);
 	if (c->mode == ESP_MODE_TRANSPORT)
@@ -352,8 +398,12 @@ rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgra
 	ike_send_response(e, sa, &w, d);
 	ike_dh_free(dh);
 	sodium_memzero(nr, sizeof(nr));
-	ike_log(e, 1, "child %u rekeyed by the peer: pair %u%s", old->id, c->id,
-		dh != NULL ? " (PFS)" : "");
+	if (old != NULL)
+		ike_log(e, 1, "child %u rekeyed by the peer: pair %u%s", old->id, c->id,
+			dh != NULL ? " (PFS)" : "");
+	else
+		ike_log(e, 1, "pair %u added by the peer (beside %u)%s", c->id, c->sibling_of,
+			dh != NULL ? " (PFS)" : "");
 	return;
 
 fail:
@@ -378,13 +428,13 @@ ike_child_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_
 			ike_info_refuse(e, sa, d, IKE_N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
-	if (rn != NULL)
-		rekey_request(e, sa, d, rn, now);
-	else if (ike_has(p, IKE_PT_SA) && p->sa.n_proposals > 0 &&
-		 p->sa.prop[0].proto == IKE_PROTO_IKE)
+	if (rn == NULL && ike_has(p, IKE_PT_SA) && p->sa.n_proposals > 0 &&
+	    p->sa.prop[0].proto == IKE_PROTO_IKE)
 		ike_rekey_request(e, sa, d, now);
-	else
+	else if (rn == NULL && sa->n_children >= IKE_MAX_CHILDREN_PER_SA)
 		ike_child_refuse(e, sa, d, IKE_N_NO_ADDITIONAL_SAS, NULL, 0);
+	else
+		create_request(e, sa, d, rn, now);
 	ike_info_kick(e, sa, now);
 	ike_sa_schedule(e, sa);
 }
@@ -392,7 +442,8 @@ ike_child_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_
 /* ---- initiator --------------------------------------------------------------------------------
  */
 
-/* Our request (again, after INVALID_KE_PAYLOAD): the pending pair c replaces the pair it names. */
+/* Our request (again, after INVALID_KE_PAYLOAD): the pending pair c replaces the pair it names,
+ * or (old_id 0) is added beside one for its resource. */
 static int
 rekey_send(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 {
@@ -400,20 +451,29 @@ rekey_send(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 	const struct ike_childsa *c = cr->child;
 	const struct ike_childsa *old = ike_child_by_id(e, cr->old_id);
 	const struct ike_proposal *list;
-	uint8_t n, spi[4], old_spi[4], fake[IKE_X25519_LEN];
+	uint8_t n, spi[4], old_spi[4], res[2], fake[IKE_X25519_LEN];
 	struct ike_writer w;
 	struct ike_ts ts;
 
-	if (old == NULL || c == NULL)
+	if ((cr->old_id != 0 && old == NULL) || c == NULL)
 		return -ENOENT;
 	list = ike_prop_list(ike_sa_peer(e, sa), false, &n);
-	ike_put32(old_spi, old->spi_in);
 	ike_put32(spi, c->spi_in);
 	ike_msg_begin(e, sa, &w, IKE_CREATE_CHILD_SA, false, sa->tx_next);
-	ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_REKEY_SA,
-						.proto = IKE_PROTO_ESP,
-						.spi_size = 4,
-						.spi = old_spi });
+	if (old != NULL) {
+		ike_put32(old_spi, old->spi_in);
+		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_REKEY_SA,
+							.proto = IKE_PROTO_ESP,
+							.spi_size = 4,
+							.spi = old_spi });
+	} else if (c->resource != 0) {
+		/* RFC 9611 3.1: an opaque resource identifier; a peer without it ignores it */
+		res[0] = (uint8_t)(c->resource >> 8);
+		res[1] = (uint8_t)c->resource;
+		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_SA_RESOURCE_INFO,
+							.data = res,
+							.len = sizeof(res) });
+	}
 	if (c->mode == ESP_MODE_TRANSPORT)
 		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_USE_TRANSPORT_MODE });
 	ike_prop_offer_rekey(&e->wsa, IKE_PROTO_ESP, list, n, spi, sizeof(spi),
@@ -433,9 +493,13 @@ rekey_send(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 	return ike_send_request(e, sa, &w, IKE_REQ_CREATE_CHILD, now);
 }
 
+/* A CREATE_CHILD_SA of ours for a pair like tmpl: its rekey (resource 0), or one more pair
+ * beside it for resource. */
 static int
-rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *old, uint64_t now)
+rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *tmpl,
+	    uint16_t resource, uint64_t now)
 {
+	struct ike_childsa *old = resource == 0 ? tmpl : NULL;
 	const struct ike_proposal *list;
 	struct ike_childsa *c;
 	struct ike_create *cr;
@@ -458,13 +522,19 @@ rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *old
 		return -ENOMEM;
 	}
 	c->pending = true;
-	c->rekey_of = old->id;
-	c->mode = old->mode;
-	c->n_local_ts = old->n_local_ts;
-	c->n_remote_ts = old->n_remote_ts;
-	memcpy(c->local_ts, old->local_ts, sizeof(c->local_ts));
-	memcpy(c->remote_ts, old->remote_ts, sizeof(c->remote_ts));
-	cr->old_id = old->id;
+	c->mode = tmpl->mode;
+	c->n_local_ts = tmpl->n_local_ts;
+	c->n_remote_ts = tmpl->n_remote_ts;
+	memcpy(c->local_ts, tmpl->local_ts, sizeof(c->local_ts));
+	memcpy(c->remote_ts, tmpl->remote_ts, sizeof(c->remote_ts));
+	if (old != NULL) {
+		c->rekey_of = old->id;
+		c->resource = old->resource;
+		cr->old_id = old->id;
+	} else {
+		c->sibling_of = tmpl->id;
+		c->resource = resource;
+	}
 	cr->child = c;
 	sa->create = cr;
 	rc = rekey_send(e, sa, now);
@@ -472,10 +542,15 @@ rekey_start(struct ike_engine *e, struct ike_sa_obj *sa, struct ike_childsa *old
 		ike_create_free(e, sa);
 		return rc;
 	}
-	old->rekeying = true;
-	old->want_rekey = false;
-	ike_log(e, 1, "child %u: rekeying (new inbound SPI %08x%s)", old->id, c->spi_in,
-		group != 0 ? ", PFS" : "");
+	if (old != NULL) {
+		old->rekeying = true;
+		old->want_rekey = false;
+		ike_log(e, 1, "child %u: rekeying (new inbound SPI %08x%s)", old->id, c->spi_in,
+			group != 0 ? ", PFS" : "");
+	} else {
+		ike_log(e, 1, "child %u: adding a pair for resource %u (inbound SPI %08x%s)",
+			tmpl->id, resource, c->spi_in, group != 0 ? ", PFS" : "");
+	}
 	return 0;
 }
 
@@ -562,6 +637,8 @@ rekey_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 		ike_create_free(e, sa);
 		return;
 	}
+	if (cr->old_id == 0)
+		e->st.child_added++;
 	if (cr->collided)
 		theirs = ike_child_by_id(e, cr->peer_child);
 	if (theirs != NULL) {
@@ -579,6 +656,8 @@ rekey_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 			theirs->replaced_by = c->id;
 		if (old != NULL) {
 			old->replaced_by = c->id;
+			c->want_res |= old->want_res;
+			old->want_res = 0;
 			if (!old->deleting)
 				old->delete_queued = true;
 		}
@@ -622,7 +701,7 @@ ike_child_next_rekey(struct ike_sa_obj *sa, const struct ike_peer_cfg *peer)
 	for (const struct ike_childsa *c = sa->children; c != NULL; c = c->next) {
 		if (!eligible(c))
 			continue;
-		if (c->want_rekey)
+		if (c->want_rekey || c->want_res != 0)
 			return 0;
 		if (c->rekey_ms < d)
 			d = c->rekey_ms;
@@ -644,12 +723,44 @@ ike_child_kick(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 	for (struct ike_childsa *c = sa->children; c != NULL; c = c->next) {
 		if (!eligible(c) || (!c->want_rekey && now < c->rekey_ms))
 			continue;
-		if (rekey_start(e, sa, c, now) == 0)
+		if (rekey_start(e, sa, c, 0, now) == 0)
 			return true;
 		c->want_rekey = false;
 		c->rekey_ms = ike_rekey_time(now, REKEY_RETRY_S);
 	}
+	for (struct ike_childsa *c = sa->children; c != NULL; c = c->next) {
+		uint16_t res;
+
+		if (!eligible(c) || c->want_res == 0)
+			continue;
+		res = (uint16_t)(__builtin_ctz(c->want_res) + 1);
+		c->want_res &= ~(1u << (res - 1));
+		if (rekey_start(e, sa, c, res, now) == 0)
+			return true;
+	}
 	return false;
+}
+
+int
+ike_add_child(struct ike_engine *e, uint32_t child_id, uint16_t resource, uint64_t now)
+{
+	struct ike_childsa *c = ike_child_by_id(e, child_id);
+	const struct ike_create *cr;
+	uint32_t bit;
+
+	if (resource == 0 || resource > IKE_MAX_RESOURCE)
+		return -EINVAL;
+	if (c == NULL || !c->up || c->delete_queued || c->deleting)
+		return -ENOENT;
+	bit = 1u << (resource - 1);
+	cr = c->sa->create;
+	if ((c->want_res & bit) || (cr != NULL && !cr->ike && cr->old_id == 0 &&
+				    cr->child != NULL && cr->child->resource == resource))
+		return -EBUSY;
+	c->want_res |= bit;
+	ike_info_kick(e, c->sa, now);
+	ike_sa_schedule(e, c->sa);
+	return 0;
 }
 
 int

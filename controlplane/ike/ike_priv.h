@@ -98,6 +98,8 @@ enum ike_req_kind {
 };
 
 /* A CHILD SA pair. Keys are not kept: they went to child_up; a rekey derives new ones. */
+#define IKE_MAX_CHILDREN_PER_SA 64 /* pairs a peer may add beyond that: NO_ADDITIONAL_SAS */
+
 struct ike_childsa {
 	struct ike_hlink by_spi; /* key: spi_in, unique in the engine */
 	struct ike_childsa *next;
@@ -121,6 +123,9 @@ struct ike_childsa {
 	bool want_rekey;      /* ike_rekey_child asked: rekey when the request window is free */
 	bool rekeying;	      /* the old pair of our CREATE_CHILD_SA in flight */
 	uint32_t replaced_by; /* a rekey (either side's) made this pair's successor */
+	uint32_t sibling_of;  /* added beside this pair (ike_add_child), 0: not */
+	uint16_t resource;    /* RFC 9611 resource it serves (rekeys keep it), 0: none */
+	uint32_t want_res;    /* ike_add_child asked for these resources (bit r - 1) */
 	uint64_t rekey_ms;    /* our child_rekey_s timer (jittered); UINT64_MAX: never */
 	uint64_t established_ms;
 };
@@ -129,7 +134,7 @@ struct ike_childsa {
  * the peer's for the same SA made meanwhile (RFC 7296 2.8.1, 2.8.2). */
 struct ike_create {
 	bool ike;		   /* rekeys the IKE SA; else the CHILD SA pair old_id */
-	uint32_t old_id;	   /* CHILD: the pair being replaced */
+	uint32_t old_id;	   /* CHILD: the pair being replaced; 0: a pair added beside one */
 	struct ike_childsa *child; /* CHILD: the new pair (pending) */
 	struct ike_sa_obj *new_sa; /* IKE: the new SA (IKE_ST_REKEY_NEW) */
 	struct ike_dh *dh;	   /* our KE's private half (PFS, IKE rekey) */
@@ -384,6 +389,12 @@ bool ike_ts_within(const struct ike_ts *ts, const struct esp_ts *set, uint8_t n_
 /* The peer's configured local / remote selectors, or the IKE endpoint as a host selector. */
 uint8_t ike_ts_cfg(const struct ike_sa_obj *sa, const struct ike_peer_cfg *peer, bool local,
 		   struct esp_ts *out);
+/* What a CHILD SA the peer asks for (its TSi offer: tsi) may cover, local and remote: the
+ * configured selectors (ike_ts_cfg), and behind a NAT also the one address the peer offers for
+ * itself. allow_r holds ESP_MAX_TS, at least 2. */
+void ike_ts_allowed(const struct ike_sa_obj *sa, const struct ike_peer_cfg *peer,
+		    const struct ike_ts *tsi, struct esp_ts *allow_l, uint8_t *n_l,
+		    struct esp_ts *allow_r, uint8_t *n_r);
 /* "10.0.0.0-10.0.255.255 proto 6 ports 80-80" */
 int ike_ts_format(const struct esp_ts *t, char *buf, size_t len);
 int ike_addr_format(const struct esp_addr *a, char *buf, size_t len);

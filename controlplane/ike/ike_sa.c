@@ -431,6 +431,8 @@ ike_child_up(struct ike_engine *e, struct ike_childsa *c, const struct ike_child
 	const struct ike_sa_obj *sa = c->sa;
 	struct ike_child_event ev = { .id = c->id,
 				      .rekey_of = c->rekey_of,
+				      .sibling_of = c->sibling_of,
+				      .resource = c->resource,
 				      .peer = ike_sa_peer(e, sa)->name };
 	int rc = 0;
 
@@ -456,9 +458,10 @@ ike_child_up(struct ike_engine *e, struct ike_childsa *c, const struct ike_child
 	e->st.child_sa_up++;
 	if (c->rekey_of != 0)
 		e->st.child_rekeys++;
-	ike_log(e, 1, "child %u up with %s: spi in %08x out %08x, %s%s%s", c->id, ev.peer,
+	ike_log(e, 1, "child %u up with %s: spi in %08x out %08x, %s%s%s%s", c->id, ev.peer,
 		c->spi_in, c->spi_out, c->mode == ESP_MODE_TRANSPORT ? "transport" : "tunnel",
-		ev.in.udp_encap ? ", ESP in UDP" : "", c->rekey_of != 0 ? ", a rekey" : "");
+		ev.in.udp_encap ? ", ESP in UDP" : "", c->rekey_of != 0 ? ", a rekey" : "",
+		c->sibling_of != 0 ? ", beside another" : "");
 	return 0;
 }
 

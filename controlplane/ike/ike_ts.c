@@ -177,6 +177,20 @@ ike_ts_cfg(const struct ike_sa_obj *sa, const struct ike_peer_cfg *peer, bool lo
 	return n;
 }
 
+void
+ike_ts_allowed(const struct ike_sa_obj *sa, const struct ike_peer_cfg *peer,
+	       const struct ike_ts *tsi, struct esp_ts *allow_l, uint8_t *n_l,
+	       struct esp_ts *allow_r, uint8_t *n_r)
+{
+	*n_l = ike_ts_cfg(sa, peer, true, allow_l);
+	*n_r = ike_ts_cfg(sa, peer, false, allow_r);
+	/* behind a NAT the peer proposes the one address it has there: that too */
+	if (peer->n_remote_ts == 0 && sa->nat_there && tsi->n > 0 &&
+	    ike_ts_from_wire(&tsi->sel[0], &allow_r[1]) &&
+	    memcmp(&allow_r[1].start, &allow_r[1].end, sizeof(allow_r[1].start)) == 0)
+		*n_r = 2;
+}
+
 int
 ike_addr_format(const struct esp_addr *a, char *buf, size_t len)
 {

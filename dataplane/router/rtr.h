@@ -166,9 +166,10 @@ struct rtr_sa_rec {
 	uint64_t threshold;	     /* bytes a target counts between reports */
 	uint64_t packets;	     /* reported */
 	uint64_t added_tsc;
-	uint32_t owner;	   /* the IKE CHILD SA pair it belongs to; 0: static */
-	uint64_t top_view; /* the authenticated window's top, copied each ms for telemetry */
-	bool soft_raised;  /* the rekey event went out (bytes, packets or time) */
+	uint32_t owner;	     /* the IKE CHILD SA pair it belongs to; 0: static */
+	uint16_t out_target; /* outbound: the one target (id) that sends on it; DIST_OUT_ANY */
+	uint64_t top_view;   /* the authenticated window's top, copied each ms for telemetry */
+	bool soft_raised;    /* the rekey event went out (bytes, packets or time) */
 };
 
 #define RTR_FANOUT_PENDING 64	/* SA changes whose arrival at the targets is being timed */
@@ -217,6 +218,8 @@ struct rtr_ctl {
 	uint64_t msgs;
 	uint64_t joins;
 	uint64_t auth_failures; /* connections with another control key */
+	uint64_t bad_frames;	/* connections closed for malformed channel data (bad hello,
+				 * framing, sealing, message, oversize) */
 	uint64_t wrong_id;	/* a HELLO naming another target */
 	/* SA sync: what this connection has been sent, per slot */
 	struct rtr_ctl_slot *sent; /* RTR_MAX_SLOTS */
@@ -296,6 +299,10 @@ int rtr_sa_del(struct rtr *r, uint32_t slot);
 /* The SA in new_slot replaces the one in old_slot (make-before-break: both stay installed until
  * old_slot is deleted); targets move outbound traffic to it. 0, -ENOENT, -EINVAL. */
 int rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot);
+/* The inbound SA in slot serves the connections of the one in like_slot (a pair added beside
+ * another: the peer may send a connection's packets on either): same connection-table id. 0,
+ * -ENOENT, -EINVAL (not both inbound). */
+int rtr_sa_share_flows(struct rtr *r, uint32_t like_slot, uint32_t slot);
 /* A target's lifesize report for slot (bytes and packets since its last one). */
 void rtr_sa_lifesize(struct rtr *r, uint32_t slot, uint64_t bytes, uint64_t packets);
 /* Time lifetimes: soft -> rekey event, hard -> delete (main lcore, once a second). */

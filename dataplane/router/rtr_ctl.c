@@ -184,10 +184,11 @@ sync_slot(struct rtr *r, struct rtr_ctl *c, uint32_t slot)
 		return true;
 	}
 	if (sent->gen != rec->generation) {
-		m = (struct dist_msg){
-			.type = DIST_MSG_SA_ADD,
-			.sa_add = { .slot = slot, .generation = rec->generation, .sa = rec->params }
-		};
+		m = (struct dist_msg){ .type = DIST_MSG_SA_ADD,
+				       .sa_add = { .slot = slot,
+						   .generation = rec->generation,
+						   .out_target = rec->out_target,
+						   .sa = rec->params } };
 		if (!send_msg(c, &m))
 			return false;
 		*sent = (struct rtr_ctl_slot){ .gen = rec->generation };
@@ -292,6 +293,8 @@ read_conn(struct rtr *r, uint16_t t, struct dist_conn *conn, uint64_t now, bool 
 
 	if (rc == -EACCES)
 		r->ctl[t].auth_failures++;
+	else if (rc == -EPROTO || rc == -EBADMSG || rc == -ENOBUFS || rc == -ENOSPC)
+		r->ctl[t].bad_frames++;
 	if (rc < 0) {
 		dist_conn_close(conn);
 		return false;

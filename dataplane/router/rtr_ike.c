@@ -9,10 +9,21 @@
  * A CHILD SA pair the engine negotiates enters the SA table through rtr_sa_add() like any SA, so
  * every target receives it; a pair the engine retires leaves through rtr_sa_del(); a rekeyed pair
  * is linked to its predecessor (rtr_sa_rekey: the targets move outbound traffic to it, the old
- * inbound SA keeps working until the engine deletes it). The cluster's lifesize events come back
+ * inbound SA keeps working until the engine deletes it, and GRACE_MS longer for what the peer
+ * sent on it before it saw the Delete). The cluster's lifesize events come back
  * here: soft asks the engine to rekey the pair, hard deletes it with the peer. Make-before-break
  * across the cluster: an answer that completes a CHILD SA is held until every joined target has
  * applied the new SA (SA_SYNC), so the peer's first packets on it find it there.
+ *
+ * One outbound SA per target (a peer's sa_per_target, default on): all targets sending on one SA
+ * take unique sequence numbers from the coupling facility, but under load two senders reorder
+ * them on the wire by more than a peer's replay window (measured: libipsec's 128 lost up to 4 %).
+ * So beside each CHILD SA the peer negotiates, the router asks for one more per target after the
+ * first (ike_add_child, resource = target index + 1; RFC 9611 per-resource CHILD SAs) and gives
+ * each such pair's outbound SA to its target alone (rtr_sa_rec.out_target, carried by SA_ADD);
+ * the first pair's outbound SA serves the first target and any target without its own. Every
+ * pair's inbound SA shares the first one's connection-table id, so the peer may send on any of
+ * them and connections keep their target. Rekeys keep the resource, hence the target.
  *
  * Without an "ike" object in the config the punted datagrams are counted and released.
  */
@@ -37,6 +48,10 @@
 #define HOLD_MAX     16	 /* answers held until the targets have the pair they announce */
 #define HOLD_MS	     200 /* then they go anyway (a target that does not answer is unhealthy soon) */
 #define SNAP_SAS     32
+#define ADD_MAX	     16	  /* negotiated pairs waiting for their per-target siblings to be asked */
+#define ADD_DELAY_MS 100  /* after the pair came up (see add_siblings) */
+#define GRACE_MS     1000 /* a replaced pair's inbound SA outlives its Delete by this much */
+#define GRACE_MAX    64
 
 struct child_map {
 	uint32_t id; /* 0: free */
@@ -49,11 +64,30 @@ struct rtr_ike {
 	struct rtr *r;
 	uint64_t next_tick_ms;
 	uint16_t ip_id;
-	uint64_t rx_bad;	 /* punted datagrams we could not unwrap */
-	uint64_t tx_dropped;	 /* no mbuf, too big, no neighbor yet */
-	uint64_t install_failed; /* child_up the SA table refused */
-	uint64_t soft_events;	 /* rekeys asked of the engine */
-	uint64_t hard_events;	 /* deletes asked of the engine */
+	uint64_t rx_bad;	   /* punted datagrams we could not unwrap */
+	uint64_t tx_dropped;	   /* no mbuf, too big, no neighbor yet */
+	uint64_t install_failed;   /* child_up the SA table refused */
+	uint64_t soft_events;	   /* rekeys asked of the engine */
+	uint64_t target_sas_asked; /* per-target pairs asked of the engine (ike_add_child) */
+	uint64_t target_sas_up;	   /* and come up (rekeys of them not counted) */
+	/* pairs that came up in a callback: their per-target siblings are asked for after the
+	 * engine call returns (a callback must not call into the engine) */
+	/* inbound SAs of pairs a rekey replaced, deleted GRACE_MS after their pair went: the peer
+	 * moves its traffic to the new pair when it sees the Delete, and what it sent on the old
+	 * one before is still on its way (to the router, and forwarded to a target) */
+	uint32_t n_grace;
+	struct grace_req {
+		uint32_t slot;
+		uint32_t owner;
+		uint64_t due_ms;
+	} grace[GRACE_MAX];
+	uint64_t grace_deletes;
+	uint32_t n_add;
+	struct add_req {
+		uint32_t id;
+		uint64_t due_ms;
+	} add_q[ADD_MAX];
+	uint64_t hard_events; /* deletes asked of the engine */
 	uint64_t last_snap_ms;
 	/* An answer that completes a CHILD SA (IKE_AUTH, CREATE_CHILD_SA) lets the peer send on it
 	 * at once: it leaves only when every joined target has applied the SA (SA_SYNC), else the
@@ -200,6 +234,49 @@ release_held(struct rtr_ike *k, uint64_t ms)
 
 /* ---- CHILD SAs into the SA table ---- */
 
+static const struct ike_peer_cfg *
+peer_cfg(const struct rtr *r, const char *name)
+{
+	for (uint16_t i = 0; name != NULL && i < r->cfg->ike->n_peers; i++)
+		if (strcmp(r->cfg->ike->peers[i].name, name) == 0)
+			return &r->cfg->ike->peers[i];
+	return NULL;
+}
+
+/* The target a pair's resource names (index + 1), as SA_ADD names it: its id. */
+static uint16_t
+resource_target(const struct rtr *r, uint16_t resource)
+{
+	if (resource == 0 || resource > r->n_targets)
+		return DIST_OUT_ANY;
+	return r->cfg->targets[resource - 1].id;
+}
+
+/* Ask for the per-target pairs of the pairs queued by io_child_up, once the answer that completed
+ * them has left (it is held until the targets have the pair) and ADD_DELAY_MS later: charon
+ * ignores a CREATE_CHILD_SA that arrives while it is still taking in the IKE_AUTH answer
+ * ("ignoring CREATE_CHILD_SA in IKE_SA state CONNECTING"), which costs a retransmission (1 s).
+ * Until then every target sends on the negotiated pair. */
+static void
+add_siblings(struct rtr_ike *k, uint64_t ms)
+{
+	uint32_t kept = 0;
+
+	if (k->n_held != 0)
+		return;
+	for (uint32_t i = 0; i < k->n_add; i++) {
+		if (ms < k->add_q[i].due_ms) {
+			k->add_q[kept++] = k->add_q[i];
+			continue;
+		}
+		for (uint16_t t = 1; t < k->r->n_targets && t < IKE_MAX_RESOURCE; t++)
+			if (ike_add_child(k->e, k->add_q[i].id, (uint16_t)(t + 1), ms) == 0)
+				k->target_sas_asked++;
+		k->next_tick_ms = 0; /* learn the new request's retransmission deadline */
+	}
+	k->n_add = kept;
+}
+
 static int
 io_child_up(void *ctx, const struct ike_child_event *ev)
 {
@@ -225,10 +302,24 @@ io_child_up(void *ctx, const struct ike_child_event *ev)
 	}
 	r->dist.rec[in_slot].owner = ev->id;
 	r->dist.rec[out_slot].owner = ev->id;
+	r->dist.rec[out_slot].out_target = resource_target(r, ev->resource);
 	k->hold_gen = r->sa_generation; /* this exchange's answer waits for the targets */
 	*c = (struct child_map){ .id = ev->id, .in_slot = in_slot, .out_slot = out_slot };
 
 	const struct child_map *old = ev->rekey_of ? child_find(k, ev->rekey_of) : NULL;
+	const struct child_map *sib = ev->sibling_of ? child_find(k, ev->sibling_of) : NULL;
+	const struct ike_peer_cfg *pc = peer_cfg(r, ev->peer);
+
+	/* a pair beside another serves the same connections */
+	if (sib != NULL)
+		rtr_sa_share_flows(r, sib->in_slot, in_slot);
+	if (ev->resource != 0 && ev->rekey_of == 0)
+		k->target_sas_up++;
+	if (ev->rekey_of == 0 && ev->sibling_of == 0 && pc != NULL && pc->sa_per_target &&
+	    r->n_targets > 1 && k->n_add < ADD_MAX)
+		k->add_q[k->n_add++] =
+			(struct add_req){ .id = ev->id,
+					  .due_ms = now_ms(rte_rdtsc()) + ADD_DELAY_MS };
 
 	/* make-before-break: the targets hold both pairs. Inbound, the new SA inherits the old
 	 * one's connections at once; outbound, the targets keep the old SA (they prefer the older
@@ -247,11 +338,24 @@ io_child_down(void *ctx, uint32_t id)
 
 	if (c == NULL || id == 0)
 		return;
+	struct rtr *r = k->r;
+	bool replaced = false;
+
+	for (uint32_t s = 0; s < r->n_slots; s++)
+		if (r->dist.rec[s].present && r->dist.rec[s].rekey_of == c->in_slot + 1)
+			replaced = true;
 	/* -ENOENT when the SA already went at its hard limit */
-	if (k->r->dist.rec[c->in_slot].owner == id)
-		rtr_sa_del(k->r, c->in_slot);
-	if (k->r->dist.rec[c->out_slot].owner == id)
-		rtr_sa_del(k->r, c->out_slot);
+	if (r->dist.rec[c->out_slot].owner == id)
+		rtr_sa_del(r, c->out_slot);
+	if (r->dist.rec[c->in_slot].owner == id) {
+		if (replaced && k->n_grace < GRACE_MAX)
+			k->grace[k->n_grace++] =
+				(struct grace_req){ .slot = c->in_slot,
+						    .owner = id,
+						    .due_ms = now_ms(rte_rdtsc()) + GRACE_MS };
+		else
+			rtr_sa_del(r, c->in_slot);
+	}
 	c->id = 0;
 }
 
@@ -275,6 +379,24 @@ sa_event(struct rtr *r, uint32_t slot, enum shc_lifesize_event ev)
 	/* the request just sent has a retransmission timer the deadline we keep does not know yet:
 	 * tick at the next poll to learn it */
 	k->next_tick_ms = 0;
+}
+
+static void
+grace_expire(struct rtr_ike *k, uint64_t ms)
+{
+	uint32_t kept = 0;
+
+	for (uint32_t i = 0; i < k->n_grace; i++) {
+		if (ms < k->grace[i].due_ms) {
+			k->grace[kept++] = k->grace[i];
+			continue;
+		}
+		/* unless it went meanwhile (hard limit) and the slot holds another SA now */
+		if (k->r->dist.rec[k->grace[i].slot].owner == k->grace[i].owner &&
+		    rtr_sa_del(k->r, k->grace[i].slot) == 0)
+			k->grace_deletes++;
+	}
+	k->n_grace = kept;
 }
 
 /* ---- datagrams in ---- */
@@ -359,6 +481,10 @@ rtr_ike_poll(struct rtr *r, uint64_t now)
 		0; /* a rekey we started completes in ike_input: nothing to hold after a tick */
 	if (k->n_held != 0)
 		release_held(k, ms);
+	if (k->n_add != 0)
+		add_siblings(k, ms);
+	if (k->n_grace != 0)
+		grace_expire(k, ms);
 	if (ms - k->last_snap_ms >= SNAP_MS) {
 		k->last_snap_ms = ms;
 		k->snap_stats = *ike_engine_stats(k->e);
@@ -399,6 +525,9 @@ cmd_ike(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "child_install_failed", tel_ike->install_failed);
 	rte_tel_data_add_dict_u64(d, "lifesize_rekeys_asked", tel_ike->soft_events);
 	rte_tel_data_add_dict_u64(d, "lifesize_deletes_asked", tel_ike->hard_events);
+	rte_tel_data_add_dict_u64(d, "target_sas_asked", tel_ike->target_sas_asked);
+	rte_tel_data_add_dict_u64(d, "target_sas_up", tel_ike->target_sas_up);
+	rte_tel_data_add_dict_u64(d, "inbound_grace_deletes", tel_ike->grace_deletes);
 	rte_tel_data_add_dict_u64(d, "answers_held", tel_ike->held_total);
 	rte_tel_data_add_dict_u64(d, "answers_held_timeout", tel_ike->held_timeouts);
 

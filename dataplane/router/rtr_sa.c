@@ -121,6 +121,7 @@ rec_fill(struct rtr *r, uint32_t slot, const struct esp_sa_params *p)
 	rec->generation = r->sa_generation;
 	rec->present = true;
 	rec->added_tsc = rte_rdtsc();
+	rec->out_target = DIST_OUT_ANY; /* rtr_ike.c names one for a target's own CHILD SA */
 	return life_init(r, rec, 0);
 }
 
@@ -245,6 +246,21 @@ rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot)
 	life_init(r, rec, shc_lifesize_successor_p(&old->life));
 	r->dist.rekeys++;
 	changed(r, false);
+	return 0;
+}
+
+int
+rtr_sa_share_flows(struct rtr *r, uint32_t like_slot, uint32_t slot)
+{
+	struct esp_sa *sa = (struct esp_sa *)rtr_sa_query(r, slot);
+	const struct esp_sa *like = rtr_sa_query(r, like_slot);
+
+	if (sa == NULL || like == NULL)
+		return -ENOENT;
+	if (sa->params.dir != ESP_DIR_INBOUND || like->params.dir != ESP_DIR_INBOUND)
+		return -EINVAL;
+	/* before the peer can send on it: the SA is not in any target's hands yet either */
+	__atomic_store_n(&sa->flow_id, like->flow_id, __ATOMIC_RELEASE);
 	return 0;
 }
 

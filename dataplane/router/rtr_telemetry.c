@@ -217,14 +217,16 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		JOINS,
 		AUTHFAIL,
 		DOWN,
+		BADFRAMES,
 		NCOL
 	};
-	static const char *const names[NCOL] = { "id",	    "name",	     "weight",	 "healthy",
-						 "link_up", "packets",	     "flows",	 "joined",
-						 "joins",   "auth_failures", "says_down" };
+	static const char *const names[NCOL] = {
+		"id",	 "name",   "weight", "healthy",	      "link_up",   "packets",
+		"flows", "joined", "joins",  "auth_failures", "says_down", "bad_frames"
+	};
 	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT,
 						   COL_INT, COL_U64, COL_U64, COL_INT,
-						   COL_U64, COL_U64, COL_INT };
+						   COL_U64, COL_U64, COL_INT, COL_U64 };
 	struct rte_tel_data *col[NCOL];
 	struct sums s;
 
@@ -250,6 +252,7 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[JOINS], tel_r->ctl[t].joins);
 		rte_tel_data_add_array_u64(col[AUTHFAIL], tel_r->ctl[t].auth_failures);
 		rte_tel_data_add_array_int(col[DOWN], tel_r->ctl[t].draining);
+		rte_tel_data_add_array_u64(col[BADFRAMES], tel_r->ctl[t].bad_frames);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)
@@ -260,12 +263,15 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	enum { SPI, SLOT, DIR, AEAD, MODE, ENCAP, ESN, WINDOW, TOP, NCOL };
-	static const char *const names[NCOL] = { "spi",	 "slot",	  "dir",
-						 "aead", "mode",	  "encap",
-						 "esn",	 "replay_window", "authenticated_top" };
+	enum { SPI, SLOT, DIR, AEAD, MODE, ENCAP, ESN, WINDOW, TOP, OUT_TARGET, NCOL };
+	static const char *const names[NCOL] = {
+		"spi",	     "slot",	      "dir",
+		"aead",	     "mode",	      "encap",
+		"esn",	     "replay_window", "authenticated_top",
+		"out_target" /* the target id that alone sends on it; 0: any */
+	};
 	static const enum col_kind kinds[NCOL] = { COL_STR, COL_INT, COL_STR, COL_STR, COL_STR,
-						   COL_STR, COL_INT, COL_INT, COL_U64 };
+						   COL_STR, COL_INT, COL_INT, COL_U64, COL_INT };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
@@ -292,6 +298,8 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_int(col[ESN], p->esn);
 		rte_tel_data_add_array_int(col[WINDOW], (int)p->replay_window);
 		rte_tel_data_add_array_u64(col[TOP], rec->top_view);
+		rte_tel_data_add_array_int(col[OUT_TARGET],
+					   rec->out_target == DIST_OUT_ANY ? 0 : rec->out_target);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)

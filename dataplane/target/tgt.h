@@ -110,6 +110,7 @@ struct tgt_slot_view {
 	uint8_t mode;
 	uint8_t udp_encap;
 	uint8_t superseded;
+	uint16_t out_target;
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t seq; /* inbound: highest authenticated; outbound: last taken from the CF */
@@ -123,10 +124,11 @@ struct tgt_slot {
 	uint64_t reported_packets;
 	uint64_t threshold; /* report when the bytes since then reach it; 0: on the timer only */
 	uint64_t last_report_tsc;
-	uint64_t tag;	  /* cf_sa_tag of the SA there */
-	uint64_t gen;	  /* the router's generation it was installed under */
-	bool superseded;  /* a REKEY named its successor: outbound prefers that */
-	bool in_snapshot; /* named by the snapshot being received */
+	uint64_t tag;	     /* cf_sa_tag of the SA there */
+	uint64_t gen;	     /* the router's generation it was installed under */
+	bool superseded;     /* a REKEY named its successor: outbound prefers that */
+	uint16_t out_target; /* outbound: the target that alone sends on it (DIST_OUT_ANY: any) */
+	bool in_snapshot;    /* named by the snapshot being received */
 	struct tgt_slot_view view;
 };
 

@@ -56,6 +56,7 @@ update_view(struct tgt *t, uint32_t s, const struct esp_sa *sa)
 	v->mode = (uint8_t)p->mode;
 	v->udp_encap = p->udp_encap;
 	v->superseded = t->slot[s].superseded;
+	v->out_target = t->slot[s].out_target;
 	v->packets = sa->rt.packets;
 	v->bytes = sa->rt.bytes;
 	v->seq = p->dir == ESP_DIR_INBOUND ? sa->replay.top : cf_seq_peek(t->cf, s);
@@ -95,6 +96,7 @@ sa_add(struct tgt *t, const struct dist_sa_add *a)
 	if (same_sa(t, a, tag) && shc_advance(t->shc, a->slot, a->generation) == 0) {
 		c->sa_kept++;
 		t->slot[a->slot].gen = a->generation;
+		t->slot[a->slot].out_target = a->out_target;
 		t->slot[a->slot].in_snapshot = true;
 		applied(c, a->generation);
 		return;
@@ -131,6 +133,7 @@ sa_add(struct tgt *t, const struct dist_sa_add *a)
 	cf_seq_bind(t->cf, a->slot, tag);
 	slot_reset(t, a->slot, tag);
 	t->slot[a->slot].gen = a->generation;
+	t->slot[a->slot].out_target = a->out_target;
 	t->slot[a->slot].in_snapshot = true;
 	if (a->slot >= t->n_slots)
 		t->n_slots = a->slot + 1;

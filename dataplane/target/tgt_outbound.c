@@ -92,10 +92,22 @@ to_ip(struct rte_mbuf *m)
 	return TGT_DROP_NONE;
 }
 
-/* Orders the outbound slots as find_out_sa() must try them. Of two SAs that match (a rekey's pairs,
- * side by side until the old one is deleted) the older one: the peer surely has it; the router
- * moves traffic to the new one with REKEY (supersedes the old) or by deleting the old one. An SA
- * a rekey superseded only while nothing else matches. Control path, once per SA change. */
+/* 0: the router gave this outbound SA to us alone, 1: to any target; 2: to another target (never
+ * ours to send on: its sequence numbers are that target's). */
+static int
+out_rank(const struct tgt *t, const struct tgt_slot *x)
+{
+	if (x->out_target == t->cfg->id)
+		return 0;
+	return x->out_target == DIST_OUT_ANY ? 1 : 2;
+}
+
+/* Orders the outbound slots as find_out_sa() must try them. An SA a rekey superseded only while
+ * nothing else matches; then one of our own (one CHILD SA per target: our numbers alone on it, so
+ * the peer sees them in order) before a shared one; of two SAs that match otherwise (a rekey's
+ * pairs, side by side until the old one is deleted) the older one: the peer surely has it; the
+ * router moves traffic to the new one with REKEY (supersedes the old) or by deleting the old one.
+ * Another target's SA never. Control path, once per SA change. */
 void
 tgt_out_order(struct tgt *t)
 {
@@ -103,19 +115,22 @@ tgt_out_order(struct tgt *t)
 
 	for (uint32_t s = 0; s < t->n_slots; s++) {
 		const struct esp_sa *sa = shc_lookup(t->shc, s);
+		const struct tgt_slot *x = &t->slot[s];
 
-		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND)
+		if (sa == NULL || sa->params.dir != ESP_DIR_OUTBOUND || out_rank(t, x) == 2)
 			continue;
 
-		/* insertion sort by (superseded, generation): a handful of SAs, rarely */
+		/* insertion sort by (superseded, rank, generation): a handful of SAs, rarely */
 		uint32_t i = n++;
-		const struct tgt_slot *x = &t->slot[s];
+		int xr = out_rank(t, x);
 
 		for (; i > 0; i--) {
 			const struct tgt_slot *y = &t->slot[t->out_order[i - 1]];
+			int yr = out_rank(t, y);
 
 			if (y->superseded < x->superseded ||
-			    (y->superseded == x->superseded && y->gen <= x->gen))
+			    (y->superseded == x->superseded &&
+			     (yr < xr || (yr == xr && y->gen <= x->gen))))
 				break;
 			t->out_order[i] = t->out_order[i - 1];
 		}

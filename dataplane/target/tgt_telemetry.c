@@ -109,6 +109,7 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		BYTES,
 		SEQ,
 		THRESHOLD,
+		OUT_TARGET,
 		NCOL
 	};
 	static const char *const names[NCOL] = { "spi",
@@ -121,7 +122,8 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 						 "packets",
 						 "bytes",
 						 "seq",
-						 "lifesize_threshold" };
+						 "lifesize_threshold",
+						 "out_target" /* 0: any target */ };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
@@ -131,9 +133,10 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		col[c] = rte_tel_data_alloc();
 		if (col[c] == NULL)
 			return -ENOMEM;
-		rte_tel_data_start_array(col[c], c == SLOT || c == SUPERSEDED ? RTE_TEL_INT_VAL
-						 : c >= PACKETS		      ? RTE_TEL_U64_VAL
-									      : RTE_TEL_STRING_VAL);
+		rte_tel_data_start_array(col[c], c == SLOT || c == SUPERSEDED || c == OUT_TARGET
+							 ? RTE_TEL_INT_VAL
+						 : c >= PACKETS ? RTE_TEL_U64_VAL
+								: RTE_TEL_STRING_VAL);
 	}
 	for (uint32_t i = 0, rows = 0; i < tel_t->n_slots && rows < 256; i++) {
 		struct tgt_slot_view v = tel_t->slot[i].view;
@@ -154,6 +157,8 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[BYTES], v.bytes);
 		rte_tel_data_add_array_u64(col[SEQ], v.seq);
 		rte_tel_data_add_array_u64(col[THRESHOLD], v.threshold);
+		rte_tel_data_add_array_int(col[OUT_TARGET],
+					   v.out_target == DIST_OUT_ANY ? 0 : v.out_target);
 	}
 	rte_tel_data_start_dict(d);
 	for (int c = 0; c < NCOL; c++)

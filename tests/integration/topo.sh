@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The namespace topology of ARCHITECTURE.md 8 and the processes in it, for the tests that use it
-# (sourced by tests/integration/fastpath_netns.sh and tests/interop/ike_router.sh):
+# (sourced by tests/integration/fastpath_netns.sh, and through tests/interop/appliance_lib.sh by
+# tests/interop/ike_router.sh and scripts/demo.sh):
 #
 #  ns $NS_CLIENT: the client, $CLIENT_ADDR on $VETH_CLIENT
 #            | veth
@@ -125,7 +126,7 @@ topo_tap_up() {
 
 # topo_start ROUTER_CONFIG TARGET_CONFIG... : the router, the targets (extra arguments in the
 # arrays ROUTER_ARGS and TARGET_ARGS), their TAPs, the DVIPA in each target's kernel and a
-# listener behind each.
+# listener behind each (none if LISTEN_PORTS is empty: the caller starts its own servers).
 topo_start() {
 	local router_cfg=$1 i ns
 	shift
@@ -143,11 +144,12 @@ topo_start() {
 			fail "${TARGETS[$i]} printed ready but there is no TAP ${TAPS[$i]} in namespace $ns"
 		run ip -n "$ns" addr add "$DVIPA/32" dev lo
 		topo_tap_up "$i"
+		[ -n "${LISTEN_PORTS:-}" ] || continue
 		start "listener-${TARGETS[$i]}" ip netns exec "$ns" "$PY" "$HERE_TOPO/tcp_listener.py" \
 			--name "${TARGETS[$i]}" --addr "$DVIPA" --ports "$LISTEN_PORTS" \
 			--log "$WORK/listener-${TARGETS[$i]}.log"
 	done
-	wait_ready "${TARGETS[@]/#/listener-}"
+	[ -z "${LISTEN_PORTS:-}" ] || wait_ready "${TARGETS[@]/#/listener-}"
 }
 
 # Everything started stopped (latest first), the namespaces and the router's veth removed.

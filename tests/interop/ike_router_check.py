@@ -7,9 +7,12 @@ targets' telemetry against what strongSwan says it negotiated.
       sends LINES lines of random hex and reads tcp_listener.py's echo ("<target> <line>") of each;
       the SHA-256 of what came back must equal that of what was sent. Prints one JSON object
       (connections ok, by answering target, bytes each way, seconds); exit 1 if any failed.
-  sa PREFIX --in SPI --out SPI --aead NAME [--gone] [--timeout S]
-      The process with EAL prefix PREFIX holds exactly this SA pair (tunnel, ESP in UDP), or with
-      --gone no SA at all, within S seconds. A target's pair prints its packets in and out.
+  sa PREFIX --in SPI --out SPI [--in SPI --out SPI ...] --aead NAME [--gone] [--timeout S]
+      The process with EAL prefix PREFIX holds exactly these SA pairs (tunnel, ESP in UDP: one per
+      target when the router asks for them), or with --gone no SA at all, within S seconds. A
+      target prints its packets in and out summed over the pairs; it fails if the target sent on
+      an outbound SA that is not its own (out_target = its id) when it has one, or not the shared
+      one (out_target 0) when it has none.
   stream ADDR PORT [--per-target 2 --seconds 9 --line-bytes 1000 --interval 0.01]
       (run in the client's namespace) long-lived kernel TCP connections: opens connections until
       PER-TARGET of them are answered by each of the two targets (the first echo names the
@@ -19,8 +22,8 @@ targets' telemetry against what strongSwan says it negotiated.
       failed.
   pair PREFIX... --in SPI --out SPI (--present | --absent) [--timeout S]
       Each process holds this SA pair among possibly others (or holds neither SA) within S seconds.
-  ike PREFIX --spi-i HEX --spi-r HEX [--gone | --refused] [--timeout S]
-      /dvipsec/ike lists exactly this IKE SA, established, NAT seen, one CHILD SA (or, --gone, none;
+  ike PREFIX --spi-i HEX --spi-r HEX [--children N] [--gone | --refused] [--timeout S]
+      /dvipsec/ike lists exactly this IKE SA, established, NAT seen, N CHILD SAs (or, --gone, none;
       --refused: only IKE SAs kept to repeat a refusal, without CHILD SAs).
   counters PREFIX NAME=VALUE...
       /dvipsec/ike counters equal these.
@@ -217,24 +220,35 @@ def wait_for(check, timeout):
 
 
 def cmd_sa(args):
-    want_in, want_out = int(args.spi_in, 16), int(args.spi_out, 16)
+    want = {("in", int(x, 16)) for x in args.spi_in} | {("out", int(x, 16)) for x in args.spi_out}
 
     def check():
         sas = telemetry.rows(telemetry.query(args.prefix, telemetry.SA_LIST))
         if args.gone:
             return not sas, "SAs left: %s" % [s["spi"] for s in sas]
         got = {(s["dir"], int(s["spi"], 16)): s for s in sas}
-        if set(got) != {("in", want_in), ("out", want_out)}:
-            return False, "SAs %s, want in 0x%08x out 0x%08x" % (sorted(
-                (d, "0x%08x" % spi) for d, spi in got), want_in, want_out)
+        if set(got) != want:
+            return False, "SAs %s, want %s" % (
+                sorted((d, "0x%08x" % spi) for d, spi in got),
+                sorted((d, "0x%08x" % spi) for d, spi in want))
         for s in got.values():
             if (s["aead"], s["mode"], s["encap"]) != (args.aead, "tunnel", "udp"):
                 return False, "SA %s is %s/%s/%s, want %s/tunnel/udp" % (
                     s["spi"], s["aead"], s["mode"], s["encap"], args.aead)
-        if "packets" not in got[("in", want_in)]:  # the router's table has no counters
-            return True, "pair in 0x%08x out 0x%08x" % (want_in, want_out)
-        return True, "in %d pkts, out %d pkts" % (got[("in", want_in)]["packets"],
-                                                  got[("out", want_out)]["packets"])
+        pairs = "%d pair(s)" % len(args.spi_in)
+        if not any("packets" in s for s in got.values()):  # the router's table has no counters
+            return True, pairs
+        # a target: packets both ways, and outbound only on its own SA (out_target = its id)
+        # when the router gave it one, else on the shared one (out_target 0)
+        me = telemetry.query(args.prefix, "/dvipsec/target/stats")["id"]
+        outs = [s for s in got.values() if s["dir"] == "out"]
+        mine = 0 if all(s["out_target"] != me for s in outs) else me
+        used = sorted({s["out_target"] for s in outs if s["packets"] > 0})
+        pin = sum(s["packets"] for s in got.values() if s["dir"] == "in")
+        pout = sum(s["packets"] for s in outs)
+        if used and used != [mine]:
+            return False, "target %d sent on SAs of out_target %s, want only %d" % (me, used, mine)
+        return True, "in %d pkts, out %d pkts, own SA %s" % (pin, pout, "yes" if mine else "no")
 
     done, msg = wait_for(check, args.timeout)
     print(msg)
@@ -269,11 +283,11 @@ def cmd_ike(args):
             ok = sas and all(r["state"] == "deleting" and r["children"] == 0 for r in sas)
             return ok, "IKE SAs %s" % sas
         want = {"spi_i": "0x%016x" % int(args.spi_i, 16), "spi_r": "0x%016x" % int(args.spi_r, 16),
-                "state": "established", "nat": 1, "children": 1}
+                "state": "established", "nat": 1, "children": args.children}
         if len(sas) != 1 or any(sas[0].get(k) != w for k, w in want.items()):
             return False, "IKE SAs %s, want one %s" % (sas, want)
-        return True, "IKE SA %s/%s established (peer %s), NAT, 1 CHILD SA" % (
-            want["spi_i"], want["spi_r"], sas[0].get("peer"))
+        return True, "IKE SA %s/%s established (peer %s), NAT, %d CHILD SA(s)" % (
+            want["spi_i"], want["spi_r"], sas[0].get("peer"), args.children)
 
     done, msg = wait_for(check, args.timeout)
     print(msg)
@@ -304,8 +318,8 @@ def main(argv=None):
     p.set_defaults(fn=cmd_tcp)
     p = sub.add_parser("sa")
     p.add_argument("prefix")
-    p.add_argument("--in", dest="spi_in", default="0")
-    p.add_argument("--out", dest="spi_out", default="0")
+    p.add_argument("--in", dest="spi_in", action="append", default=[])
+    p.add_argument("--out", dest="spi_out", action="append", default=[])
     p.add_argument("--aead", default="")
     p.add_argument("--gone", action="store_true")
     p.add_argument("--timeout", type=float, default=2)
@@ -334,6 +348,7 @@ def main(argv=None):
     p.add_argument("--spi-r", default="0")
     p.add_argument("--gone", action="store_true")
     p.add_argument("--refused", action="store_true")
+    p.add_argument("--children", type=int, default=1)
     p.add_argument("--timeout", type=float, default=2)
     p.set_defaults(fn=cmd_ike)
     p = sub.add_parser("counters")

@@ -68,8 +68,11 @@
 # - children rekey_time alone (life_time 110%, rand_time 10%): with kernel-libipsec the CHILD SA hit
 #   its hard expiry at rekey_time without a soft rekey first; explicit life_time and rand_time = 0
 #   give charon its rekeys. After such an expiry charon re-creates the CHILD SA with a
-#   CREATE_CHILD_SA without REKEY_SA, which the engine answers NO_ADDITIONAL_SAS (charon: "failed to
-#   establish CHILD_SA, keeping IKE_SA").
+#   CREATE_CHILD_SA without REKEY_SA, which the engine takes as a new pair within the configured
+#   selectors (before per-target pairs it was refused with NO_ADDITIONAL_SAS).
+# - charon takes a CREATE_CHILD_SA without REKEY_SA from the IKE SA's responder (the router's
+#   per-target pairs) as a second CHILD SA of the same config and reqid; it ignores our
+#   N(SA_RESOURCE_INFO) (16444, RFC 9611). libipsec sends on the newest outbound SA of a reqid.
 # - IKE_SA_INIT carries N(FRAGMENTATION_SUPPORTED), N(SIGNATURE_HASH_ALGORITHMS),
 #   N(REDIRECT_SUPPORTED); IKE_AUTH puts N(INITIAL_CONTACT) between IDi and IDr and
 #   N(EAP_ONLY_AUTHENTICATION), N(IKEV2_MESSAGE_ID_SYNC_SUPPORTED) after TSr: unknown status

@@ -68,7 +68,7 @@ const char base_router[] =
 	"'4500-4510'}],"
 	"    'remote_ts': ['10.9.0.0/24'], 'transport': true, 'ike_rekey_s': 7200,"
 	"    'lifetime': {'hard_bytes': 5000000}, 'child_rekey_s': 1200, 'replay_window': 64,"
-	"    'dpd_s': 0},"
+	"    'dpd_s': 0, 'sa_per_target': false},"
 	"   {'name': 'alice', 'id': 'alice@example.org', 'auth': 'ed25519',"
 	"    'public_key': '" KEY_ED_PEER "', 'child_rekey_s': 3000},"
 	"   {'name': 'branch4', 'id': '198.51.100.7', 'auth': 'psk', 'psk': '" KEY_PSK2 "',"
@@ -669,6 +669,7 @@ test_ike_fields(void **state)
 	assert_int_equal(p->child_lifetime.hard_seconds, 3600);
 	assert_int_equal(p->replay_window, 64);
 	assert_int_equal(p->dpd_s, 0);
+	assert_false(p->sa_per_target);
 
 	/* Ed25519 and, but for child_rekey_s, every default; the top level's replay window and
 	 * lifetime, each DVIPA as a local selector, anything remote. */
@@ -699,6 +700,7 @@ test_ike_fields(void **state)
 	assert_memory_equal(&p->child_lifetime, &r->lifetime, sizeof(r->lifetime));
 	assert_int_equal(p->replay_window, 256);
 	assert_int_equal(p->dpd_s, 30);
+	assert_true(p->sa_per_target); /* the default */
 
 	/* Address identities; "@name" is the FQDN name, as in strongSwan. */
 	p = &ike->peers[2];

@@ -94,7 +94,7 @@ static const struct bad_case bad_cases[] = {
 	SET(ROUTER, "targets[1].weight", "1.5",
 	    "targets[1].weight: expected integer 1..1000, got 1.5"),
 	SET(ROUTER, "targets[0].id", "65536",
-	    "targets[0].id: expected integer 1..65535, got 65536"),
+	    "targets[0].id: expected integer 1..65534, got 65536"),
 	SET(ROUTER, "targets[1].id", "1",
 	    "targets[1].id: expected a target id not used before, got 1 (also targets[0].id)"),
 	SET(ROUTER, "targets[1].name", "'t 2'",
@@ -226,7 +226,8 @@ static const struct bad_case bad_cases[] = {
 	SET(ROUTER, "static_sas[0].lifetime", "{'soft_packets': 10}",
 	    NULL), /* no hard limit: fine */
 	/* the target's own keys, and shared ones through the target's parser */
-	SET(TARGET, "id", "0", "id: expected integer 1..65535, got 0"),
+	SET(TARGET, "id", "0", "id: expected integer 1..65534, got 0"),
+	SET(TARGET, "id", "65535", "id: expected integer 1..65534, got 65535"),
 	SET(TARGET, "id", DELETE, "id: required key is missing"),
 	SET(TARGET, "tap", DELETE, "tap: required key is missing"),
 	SET(TARGET, "linkk", "{}", "linkk: unknown key"),
@@ -328,7 +329,7 @@ static const struct bad_case bad_cases[] = {
 	IKE("ike.peers[0].nmae", "'x'",
 	    "ike.peers[0].nmae: unknown key (expected one of: name, id, auth, psk, public_key, "
 	    "ike_proposals, esp_proposals, local_ts, remote_ts, transport, ike_rekey_s, lifetime, "
-	    "child_rekey_s, replay_window, dpd_s)"),
+	    "child_rekey_s, replay_window, dpd_s, sa_per_target)"),
 	IKE("ike.peers[0].name", DELETE, "ike.peers[0].name: required key is missing"),
 	IKE("ike.peers[0].name", "'client 1'",
 	    "ike.peers[0].name: expected a name of 1..31 characters [A-Za-z0-9_.-], got "

@@ -70,6 +70,7 @@ build_sa_v4_a128(struct dist_msg *m)
 	m->type = DIST_MSG_SA_ADD;
 	m->sa_add.slot = 12;
 	m->sa_add.generation = 5;
+	m->sa_add.out_target = DIST_OUT_ANY;
 	sa->spi = 0xc0ffee01;
 	sa->dir = ESP_DIR_INBOUND;
 	sa->aead = ESP_AEAD_AES128_GCM16;
@@ -91,6 +92,7 @@ build_sa_v6_a256(struct dist_msg *m)
 	m->type = DIST_MSG_SA_ADD;
 	m->sa_add.slot = UINT32_MAX;
 	m->sa_add.generation = 1ull << 40;
+	m->sa_add.out_target = 0x1234; /* one target's own outbound SA */
 	sa->spi = 1;
 	sa->dir = ESP_DIR_OUTBOUND;
 	sa->aead = ESP_AEAD_AES256_GCM16;
@@ -225,16 +227,16 @@ struct msg_case {
 	size_t wire_len; /* encoded length, header included */
 };
 
-/* SA_ADD: 8 header + 65 fixed (selector counts included) + 39 per selector + 40 lifetime + 2 +
- * keymat. */
+/* SA_ADD: 8 header + 67 fixed (out_target and selector counts included) + 39 per selector + 40
+ * lifetime + 2 + keymat. */
 static const struct msg_case msg_cases[] = {
 	{ "hello", build_hello, 8 + 6 },
 	{ "snapshot_begin", build_snap_begin, 8 + 12 },
 	{ "snapshot_end", build_snap_end, 8 + 8 },
-	{ "sa_add v4 aes128gcm16, no selectors", build_sa_v4_a128, 8 + 65 + 40 + 2 + 20 },
+	{ "sa_add v4 aes128gcm16, no selectors", build_sa_v4_a128, 8 + 67 + 40 + 2 + 20 },
 	{ "sa_add v6 aes256gcm16, 4+4 selectors, esn, udp", build_sa_v6_a256,
-	  8 + 65 + 8 * 39 + 40 + 2 + 36 },
-	{ "sa_add chacha20poly1305, mixed families", build_sa_chacha, 8 + 65 + 39 + 40 + 2 + 36 },
+	  8 + 67 + 8 * 39 + 40 + 2 + 36 },
+	{ "sa_add chacha20poly1305, mixed families", build_sa_chacha, 8 + 67 + 39 + 40 + 2 + 36 },
 	{ "sa_del", build_sa_del, 8 + 12 },
 	{ "rekey", build_rekey, 8 + 16 },
 	{ "lifesize", build_lifesize, 8 + 28 },
@@ -310,6 +312,7 @@ assert_msg_equal(const struct dist_msg *a, const struct dist_msg *b)
 		break;
 	case DIST_MSG_SA_ADD:
 		assert_int_equal(a->sa_add.slot, b->sa_add.slot);
+		assert_int_equal(a->sa_add.out_target, b->sa_add.out_target);
 		assert_true(a->sa_add.generation == b->sa_add.generation);
 		assert_sa_equal(&a->sa_add.sa, &b->sa_add.sa);
 		break;
@@ -410,10 +413,10 @@ test_msg_roundtrip(void **state)
 static void
 test_msg_known_bytes(void **state)
 {
-	static const uint8_t want[] = { 1,    9,    0,	  0,	0,    0,    0,	  16,	/* header */
+	static const uint8_t want[] = { 2,    9,    0,	  0,	0,    0,    0,	  16,	/* header */
 					0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, /* seq */
 					0,    0,    0,	  0,	0,    0,    0xa0, 0xb0 };
-	static const uint8_t want_state[] = { 1, 10, 0, 0, 0, 0, 0, 5, 0x00, 0x03, 0x03, 0xe8, 1 };
+	static const uint8_t want_state[] = { 2, 10, 0, 0, 0, 0, 0, 5, 0x00, 0x03, 0x03, 0xe8, 1 };
 	uint8_t buf[64];
 	struct dist_msg m = { 0 };
 	size_t len;
@@ -458,15 +461,15 @@ test_msg_truncation(void **state)
 }
 
 /* SA_ADD offsets (header included) for the corruption table. */
-#define OFF_DIR	      24
-#define OFF_AEAD      25
-#define OFF_MODE      26
-#define OFF_ESN	      27
-#define OFF_LOCAL     32
-#define OFF_UDP_ENCAP 66
-#define OFF_N_LTS     71
-#define OFF_N_RTS     72
-#define OFF_KEYLEN_V4 (73 + 40) /* no selectors */
+#define OFF_DIR	      26
+#define OFF_AEAD      27
+#define OFF_MODE      28
+#define OFF_ESN	      29
+#define OFF_LOCAL     34
+#define OFF_UDP_ENCAP 68
+#define OFF_N_LTS     73
+#define OFF_N_RTS     74
+#define OFF_KEYLEN_V4 (75 + 40) /* no selectors */
 
 struct corrupt_case {
 	const char *what;
@@ -480,7 +483,8 @@ struct corrupt_case {
 
 static const struct corrupt_case corrupt_cases[] = {
 	{ "version 0", build_heartbeat, 0, 0, 0, false, -EPROTO },
-	{ "version 2", build_heartbeat, 0, 2, 0, false, -EPROTO },
+	{ "version 1 (before out_target)", build_heartbeat, 0, 1, 0, false, -EPROTO },
+	{ "version 3", build_heartbeat, 0, 3, 0, false, -EPROTO },
 	{ "type 0", build_heartbeat, 1, 0, 0, false, -EPROTO },
 	{ "type 13", build_heartbeat, 1, 13, 0, false, -EPROTO },
 	{ "type 255", build_sa_v4_a128, 1, 255, 0, false, -EPROTO },
@@ -488,9 +492,11 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ "body length says more", build_heartbeat, 7, 17, 0, false, -EBADMSG },
 	{ "body length says less", build_heartbeat, 7, 15, 0, false, -EBADMSG },
 	{ "body length high byte", build_heartbeat, 4, 0x80, 0, false, -EBADMSG },
-	{ "trailing byte after the message", build_heartbeat, 0, 1, 1, false, -EBADMSG },
-	{ "trailing byte inside the body", build_heartbeat, 0, 1, 1, true, -EBADMSG },
-	{ "trailing bytes after an SA", build_sa_v4_a128, 0, 1, 4, true, -EBADMSG },
+	{ "trailing byte after the message", build_heartbeat, 0, DIST_MSG_VERSION, 1, false,
+	  -EBADMSG },
+	{ "trailing byte inside the body", build_heartbeat, 0, DIST_MSG_VERSION, 1, true,
+	  -EBADMSG },
+	{ "trailing bytes after an SA", build_sa_v4_a128, 0, DIST_MSG_VERSION, 4, true, -EBADMSG },
 	{ "sa dir 2", build_sa_v4_a128, OFF_DIR, 2, 0, false, -EBADMSG },
 	{ "sa aead 3", build_sa_v4_a128, OFF_AEAD, ESP_AEAD_COUNT, 0, false, -EBADMSG },
 	{ "sa mode 2", build_sa_v4_a128, OFF_MODE, 2, 0, false, -EBADMSG },

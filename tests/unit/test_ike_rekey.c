@@ -8,7 +8,8 @@
  * restart, later exchanges use the new keys), collisions of CHILD rekeys and of IKE rekeys
  * (both outcomes of the nonce comparison, one survivor on both sides), a rekey against a Delete
  * of the same pair, a CHILD rekey against an IKE rekey, CHILD_SA_NOT_FOUND, NO_PROPOSAL_CHOSEN
- * and its retry, INVALID_KE_PAYLOAD and the retry with group 31, and lost messages.
+ * and its retry, INVALID_KE_PAYLOAD and the retry with group 31, and lost messages; pairs added
+ * beside a pair for a resource (RFC 9611, ike_add_child), their rekeys and deletes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1009,6 +1010,152 @@ test_child_vs_ike_rekey(void **state)
 	t_stop();
 }
 
+/* ---- pairs added beside a pair (RFC 9611 per-resource CHILD SAs: one per target) ---- */
+
+/* How many of side's live pairs (child_up, no child_down) serve resource. */
+static int
+live_with_resource(int side, uint16_t resource)
+{
+	int n = 0;
+
+	for (int i = 0; i < t_side[side].n_up; i++)
+		if (!t_down(side, t_side[side].up[i].ev.id) &&
+		    t_side[side].up[i].ev.resource == resource)
+			n++;
+	return n;
+}
+
+static void
+test_add_child(void **state)
+{
+	static const struct {
+		const char *name;
+		int by;
+		bool pfs;
+	} rows[] = {
+		{ "B (the IKE SA's responder, as the router is) adds a pair", T_B, false },
+		{ "A adds a pair, with PFS", T_A, true },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int x = rows[i].by, y = other(x);
+		struct t_child old_x, old_y, new_x, new_y;
+		struct ike_payloads inner;
+		const struct ike_notify *n;
+		const struct t_pkt *p;
+
+		print_message("  %s\n", rows[i].name);
+		start(rows[i].pfs, rows[i].pfs);
+		old_x = last(x);
+		old_y = last(y);
+
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 0, t_now), -EINVAL);
+		assert_int_equal(
+			ike_add_child(t_side[x].e, old_x.ev.id, IKE_MAX_RESOURCE + 1, t_now),
+			-EINVAL);
+		assert_int_equal(ike_add_child(t_side[x].e, 4242, 2, t_now), -ENOENT);
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 2, t_now), 0);
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 2, t_now), -EBUSY);
+		/* CREATE_CHILD_SA request: HDR, SK{N(SA_RESOURCE_INFO, 0x0002), SA(ESP, x's new
+		 * inbound SPI[, DH 31]), Ni, [KEi], TSi, TSr}: no REKEY_SA */
+		p = t_step(x, IKE_CREATE_CHILD_SA, false);
+		t_open(y, p, &inner);
+		assert_null(ike_find_notify(&inner, IKE_N_REKEY_SA));
+		n = ike_find_notify(&inner, IKE_N_SA_RESOURCE_INFO);
+		assert_non_null(n);
+		assert_int_equal(n->len, 2);
+		assert_int_equal(n->data[0] << 8 | n->data[1], 2);
+		assert_int_equal(ike_has(&inner, IKE_PT_KE), rows[i].pfs);
+		/* y installed it before answering, beside the pair with the same selectors */
+		assert_int_equal(t_side[y].n_up, 2);
+		new_y = last(y);
+		assert_int_equal(new_y.ev.rekey_of, 0);
+		assert_int_equal(new_y.ev.sibling_of, old_y.ev.id);
+		assert_int_equal(new_y.ev.resource, 0); /* the resource is x's to know */
+
+		/* CREATE_CHILD_SA response: HDR, SK{SA(ESP, y's new inbound SPI), Nr, [KEr], TSi,
+		 * TSr} */
+		p = t_step(y, IKE_CREATE_CHILD_SA, true);
+		assert_int_equal(t_side[x].n_up, 2);
+		new_x = last(x);
+		assert_int_equal(new_x.ev.rekey_of, 0);
+		assert_int_equal(new_x.ev.sibling_of, old_x.ev.id);
+		assert_int_equal(new_x.ev.resource, 2);
+		t_assert_mirror(&new_x, &new_y);
+		assert_same_pair(&new_x.ev.in, &old_x.ev.in);
+		assert_int_not_equal(new_x.ev.in.spi, old_x.ev.in.spi);
+		assert_int_not_equal(new_x.ev.out.spi, old_x.ev.out.spi);
+		assert_memory_not_equal(new_x.km_out, old_x.km_out, old_x.ev.out.keymat_len);
+		/* nothing replaced, nothing deleted: both pairs live on both sides */
+		assert_int_equal(t_queued(), 0);
+		assert_int_equal(t_side[x].n_down + t_side[y].n_down, 0);
+		assert_int_equal(t_live(x), 2);
+		assert_int_equal(t_live(y), 2);
+		assert_int_equal(T_STAT(x, child_added), 1);
+		assert_int_equal(T_STAT(y, child_added), 1);
+		assert_int_equal(T_STAT(x, child_rekeys) + T_STAT(y, child_rekeys), 0);
+
+		/* two more at once: one exchange at a time, both come up */
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 3, t_now), 0);
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 4, t_now), 0);
+		t_pump();
+		assert_int_equal(t_live(x), 4);
+		assert_int_equal(t_live(y), 4);
+		assert_int_equal(live_with_resource(x, 3), 1);
+		assert_int_equal(live_with_resource(x, 4), 1);
+
+		/* a rekey of an added pair keeps its resource, whichever side rekeys it */
+		assert_int_equal(ike_rekey_child(t_side[x].e, new_x.ev.id, t_now), 0);
+		t_pump();
+		assert_int_equal(last(x).ev.rekey_of, new_x.ev.id);
+		assert_int_equal(last(x).ev.resource, 2);
+		assert_true(t_down(x, new_x.ev.id));
+		assert_int_equal(ike_rekey_child(t_side[y].e, last(y).ev.id, t_now), 0);
+		t_pump();
+		assert_int_equal(last(x).ev.resource, 2);
+		assert_int_equal(live_with_resource(x, 2), 1);
+		assert_int_equal(t_live(x), 4);
+		assert_int_equal(t_live(y), 4);
+
+		/* asked for while its template is being rekeyed: added beside the successor */
+		assert_int_equal(ike_rekey_child(t_side[x].e, old_x.ev.id, t_now), 0);
+		assert_int_equal(ike_add_child(t_side[x].e, old_x.ev.id, 5, t_now), 0);
+		t_pump();
+		assert_true(t_down(x, old_x.ev.id));
+		assert_int_equal(live_with_resource(x, 5), 1);
+		for (int k = 0; k < t_side[x].n_up; k++)
+			if (t_side[x].up[k].ev.rekey_of == old_x.ev.id)
+				assert_int_equal(last(x).ev.sibling_of, t_side[x].up[k].ev.id);
+		assert_int_equal(last(x).ev.resource, 5);
+		assert_int_equal(t_live(x), 5);
+		assert_int_equal(t_live(y), 5);
+
+		/* deleting one added pair leaves the others */
+		for (int k = 0; k < t_side[x].n_up; k++) {
+			const struct t_child *c = &t_side[x].up[k];
+
+			if (!t_down(x, c->ev.id) && c->ev.resource == 3)
+				assert_int_equal(ike_delete(t_side[x].e, 0, c->ev.id, t_now), 0);
+		}
+		t_pump();
+		assert_int_equal(live_with_resource(x, 3), 0);
+		assert_int_equal(t_live(x), 4);
+		assert_int_equal(t_live(y), 4);
+
+		/* the peer's child_up refusing it: no pair on either side, the others untouched */
+		t_side[y].refuse_child = -ENOSPC;
+		assert_int_equal(ike_add_child(t_side[x].e, last(x).ev.id, 6, t_now), 0);
+		t_pump();
+		t_side[y].refuse_child = 0;
+		assert_int_equal(live_with_resource(x, 6), 0);
+		assert_int_equal(t_live(x), 4);
+		assert_int_equal(t_live(y), 4);
+		assert_int_equal(t_sas(x, "established"), 1);
+	}
+	t_stop();
+}
+
 int
 main(void)
 {
@@ -1030,6 +1177,7 @@ main(void)
 		cmocka_unit_test(test_ike_rekey_collision),
 		cmocka_unit_test(test_ike_rekey_collision_reordered),
 		cmocka_unit_test(test_child_vs_ike_rekey),
+		cmocka_unit_test(test_add_child),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

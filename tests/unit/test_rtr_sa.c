@@ -431,6 +431,7 @@ test_distribution(void **state)
 		assert_int_equal(m[i]->sa_add.slot, 20 + i);
 		assert_int_equal(m[i]->sa_add.sa.spi, 0x600 + i);
 		assert_true(m[i]->sa_add.generation == r.dist.rec[20 + i].generation);
+		assert_int_equal(m[i]->sa_add.out_target, DIST_OUT_ANY); /* static: any target */
 	}
 	assert_int_equal(of_type(DIST_MSG_LIFESIZE_LIMIT, m, 600), 1);
 	assert_int_equal(m[0]->lifesize_limit.slot, 21);
@@ -443,23 +444,29 @@ test_distribution(void **state)
 		last--;
 	assert_int_equal(tg.got[last].type, DIST_MSG_SNAPSHOT_END);
 
-	/* changes: one add, one delete, one rekey, each exactly once */
+	/* changes: one add, one delete, one rekey, each exactly once; an outbound SA given to one
+	 * target (rtr_ike.c's per-target pairs) says which */
 	tg.n = 0;
 	params(&p, ESP_DIR_INBOUND, 0x610, 70);
 	assert_int_equal(rtr_sa_add_at(&r, &p, 30, &lc), 0);
+	params(&p, ESP_DIR_OUTBOUND, 0x611, 71);
+	assert_int_equal(rtr_sa_add_at(&r, &p, 31, &lc), 0);
+	r.dist.rec[31].out_target = 7;
 	assert_int_equal(rtr_sa_del(&r, 20), 0);
 	assert_int_equal(rtr_sa_rekey(&r, 22, 30), 0);
-	exchange_until(3);
+	exchange_until(4);
 	assert_int_equal(of_type(DIST_MSG_SA_DEL, m, 600), 1);
 	assert_int_equal(m[0]->sa_del.slot, 20);
 	assert_true(m[0]->sa_del.generation == r.dist.rec[20].generation);
-	assert_int_equal(of_type(DIST_MSG_SA_ADD, m, 600), 1);
+	assert_int_equal(of_type(DIST_MSG_SA_ADD, m, 600), 2);
 	assert_int_equal(m[0]->sa_add.slot, 30);
+	assert_int_equal(m[1]->sa_add.slot, 31);
+	assert_int_equal(m[1]->sa_add.out_target, 7);
 	assert_int_equal(of_type(DIST_MSG_REKEY, m, 600), 1);
 	assert_int_equal(m[0]->rekey.old_slot, 22);
 	assert_int_equal(m[0]->rekey.new_slot, 30);
 	exchange(0); /* a quiet period: nothing is sent twice */
-	assert_int_equal(non_heartbeats(), 3);
+	assert_int_equal(non_heartbeats(), 4);
 
 	/* the target confirms: the fan-out of the pending changes is timed */
 	uint64_t samples = r.dist.fanout_n;
@@ -506,10 +513,10 @@ test_distribution(void **state)
 	/* a rejoin (a restarted target) gets a full snapshot, without what was deleted */
 	dist_conn_close(&tg.conn);
 	join();
-	exchange_until(2 + 303 +
-		       2); /* BEGIN, 21 22 30 and the 300, LIMIT of 21, REKEY 22->30, END */
-	assert_int_equal(of_type(DIST_MSG_SA_ADD, m, 600), 303);
-	for (uint32_t i = 0; i < 303; i++)
+	exchange_until(2 + 304 +
+		       2); /* BEGIN, 21 22 30 31 and the 300, LIMIT of 21, REKEY 22->30, END */
+	assert_int_equal(of_type(DIST_MSG_SA_ADD, m, 600), 304);
+	for (uint32_t i = 0; i < 304; i++)
 		assert_int_not_equal(m[i]->sa_add.slot, 20);
 	assert_int_equal(r.ctl[0].snapshots, 2);
 	dist_conn_close(&tg.conn);
@@ -558,6 +565,12 @@ test_conn_end(void **state)
 	assert_int_equal(rtr_sa_inbound_twin(&r, 41), 40);
 	assert_int_equal(rtr_sa_inbound_twin(&r, 43), 42);
 	assert_int_equal(rtr_sa_inbound_twin(&r, 40), -ENOENT); /* not outbound */
+	/* a pair added beside another serves its connections: the same connection-table id */
+	assert_int_not_equal(rtr_sa_query(&r, 42)->flow_id, rtr_sa_query(&r, 40)->flow_id);
+	assert_int_equal(rtr_sa_share_flows(&r, 40, 41), -EINVAL); /* outbound */
+	assert_int_equal(rtr_sa_share_flows(&r, 40, 55), -ENOENT);
+	assert_int_equal(rtr_sa_share_flows(&r, 40, 42), 0);
+	assert_int_equal(rtr_sa_query(&r, 42)->flow_id, rtr_sa_query(&r, 40)->flow_id);
 	/* IKE pairs go by owner, whatever their selectors */
 	r.dist.rec[42].owner = r.dist.rec[41].owner = 9;
 	assert_int_equal(rtr_sa_inbound_twin(&r, 41), 42);
