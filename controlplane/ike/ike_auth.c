@@ -157,22 +157,12 @@ child_answer(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_peer_
 		error = IKE_N_TEMPORARY_FAILURE;
 		goto refuse;
 	}
-	/* TSi is the initiator's side: the peer's, our remote */
-	c->n_remote_ts = ike_ts_narrow(&p->tsi, allow_r, n_r, c->remote_ts);
-	c->n_local_ts = ike_ts_narrow(&p->tsr, allow_l, n_l, c->local_ts);
-	if (c->n_remote_ts == 0 || c->n_local_ts == 0) {
+	if (ike_child_take(c, p, peer, &ch, allow_l, n_l, allow_r, n_r) < 0) {
 		ike_child_free(e, c);
 		e->st.ts_unacceptable++;
 		error = IKE_N_TS_UNACCEPTABLE;
 		goto refuse;
 	}
-	c->spi_out = ike_rd32(ch.spi);
-	c->encr = ch.encr;
-	c->key_bits = ch.key_bits;
-	c->esn = ch.esn;
-	c->mode = ike_find_notify(p, IKE_N_USE_TRANSPORT_MODE) != NULL && peer->allow_transport
-			  ? ESP_MODE_TRANSPORT
-			  : ESP_MODE_TUNNEL;
 	if (keymat_up(e, sa, c, now) < 0) {
 		ike_child_free(e, c);
 		error = IKE_N_NO_PROPOSAL_CHOSEN; /* as strongSwan says when it cannot install */

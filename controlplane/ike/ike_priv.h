@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inside the IKEv2 engine: the IKE SA and CHILD SA objects, the engine, and what the exchange files
- * (ike_init.c, ike_auth.c, ike_info.c, ike_child.c, ike_rekey.c) call in the SA table (ike_sa.c),
- * the message plumbing (ike_io.c), proposal choice (ike_prop.c) and traffic selectors (ike_ts.c).
+ * (ike_init.c, ike_auth.c, ike_info.c, ike_child.c, ike_rekey.c; ike_create.c what the last two
+ * share) call in the SA table (ike_sa.c), the message plumbing (ike_io.c), proposal choice
+ * (ike_prop.c) and traffic selectors (ike_ts.c).
  *
  * A datagram's way: ike_input (ike_io.c) parses the header, finds the IKE SA, checks the message ID
  * window (a retransmitted request gets the stored response again), opens the SK payload and hands
@@ -426,7 +427,7 @@ void ike_info_kick(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
 void ike_info_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
 		     uint16_t type, const uint8_t *data, size_t len);
 
-/* ike_child.c */
+/* ike_child.c: CHILD SA pairs by CREATE_CHILD_SA */
 void ike_child_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,
 		       uint64_t now);
 void ike_child_response(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now);
@@ -438,8 +439,9 @@ uint64_t ike_child_next_rekey(struct ike_sa_obj *sa, const struct ike_peer_cfg *
 /* Drop sa's CREATE_CHILD_SA state (done, failed, or sa is going): its pending pair and pending
  * IKE SA with it. */
 void ike_create_free(struct ike_engine *e, struct ike_sa_obj *sa);
-/* ...and what ike_rekey.c shares: a new exchange's state (our nonce, a KE of group, 0: none), the
- * KE payload to send, a retry after INVALID_KE_PAYLOAD (true: go again with cr->ke_group) */
+/* ike_create.c, what ike_child.c and ike_rekey.c share: a new exchange's state (our nonce, a KE of
+ * group, 0: none), the KE payload to send, a retry after INVALID_KE_PAYLOAD (true: go again with
+ * cr->ke_group) */
 struct ike_create *ike_create_new(struct ike_engine *e, uint16_t group);
 void ike_create_ke(const struct ike_create *cr, uint8_t fake[IKE_X25519_LEN], struct ike_ke *ke);
 bool ike_create_retry_ke(struct ike_create *cr, const struct ike_notify *n);
@@ -454,6 +456,13 @@ void ike_child_refuse(struct ike_engine *e, struct ike_sa_obj *sa, const struct 
 		      uint16_t type, const uint8_t *data, size_t len);
 /* The first error notify of an answer (counted in peer_errors, logged), or NULL. */
 const struct ike_notify *ike_child_error(struct ike_engine *e, const struct ike_sa_obj *sa);
+/* A pair the peer asks for (IKE_AUTH, CREATE_CHILD_SA): its offer (TSi, TSr) narrowed to what
+ * allow_l / allow_r permit, the chosen proposal ch, transport mode when asked for and allowed.
+ * 0, or -EACCES when a side narrows to nothing (TS_UNACCEPTABLE). */
+int ike_child_take(struct ike_childsa *c, const struct ike_payloads *p,
+		   const struct ike_peer_cfg *peer, const struct ike_choice *ch,
+		   const struct esp_ts *allow_l, uint8_t n_l, const struct esp_ts *allow_r,
+		   uint8_t n_r);
 
 /* ike_rekey.c: the IKE SA rekey */
 void ike_rekey_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_dgram *d,

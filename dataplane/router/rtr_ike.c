@@ -38,6 +38,7 @@
 #include <rte_telemetry.h>
 #include <rte_udp.h>
 
+#include "dp_telemetry.h"
 #include "ike.h"
 #include "rtr.h"
 
@@ -534,13 +535,11 @@ cmd_ike(const char *cmd, const char *params, struct rte_tel_data *d)
 	uint32_t n = RTE_MIN(tel_ike->snap_n, (uint32_t)SNAP_SAS);
 	const struct ike_sa_info *sas = tel_ike->snap;
 	static const char *const cols[] = { "peer", "state", "spi_i", "spi_r", "nat", "children" };
+	static const enum dp_col_kind kinds[] = { DP_COL_STR, DP_COL_STR, DP_COL_STR,
+						  DP_COL_STR, DP_COL_INT, DP_COL_INT };
 
-	for (int c = 0; c < 6; c++) {
-		if ((col[c] = rte_tel_data_alloc()) == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_array(col[c],
-					 c == 4 || c == 5 ? RTE_TEL_INT_VAL : RTE_TEL_STRING_VAL);
-	}
+	if (dp_tel_cols_new(col, kinds, 6) < 0)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		rte_tel_data_add_array_string(col[0], sas[i].peer);
 		rte_tel_data_add_array_string(col[1], sas[i].state);
@@ -551,8 +550,7 @@ cmd_ike(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_int(col[4], sas[i].nat);
 		rte_tel_data_add_array_int(col[5], (int)sas[i].n_children);
 	}
-	for (int c = 0; c < 6; c++)
-		rte_tel_data_add_dict_container(d, cols[c], col[c], 0);
+	dp_tel_cols_put(d, cols, col, 6);
 	return 0;
 }
 

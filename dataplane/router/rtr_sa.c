@@ -233,15 +233,10 @@ rtr_sa_rekey(struct rtr *r, uint32_t old_slot, uint32_t new_slot)
 	if (old->params.dir != rec->params.dir)
 		return -EINVAL;
 	rec->rekey_of = old_slot + 1;
-	if (rec->params.dir == ESP_DIR_INBOUND) {
-		/* the router's connection table keys flows by this id: the successor takes its
-		 * predecessor's, so connections open on the old SA keep their target on the new one
-		 */
-		struct esp_sa *nsa = (struct esp_sa *)rtr_sa_query(r, new_slot);
-		const struct esp_sa *osa = rtr_sa_query(r, old_slot);
-
-		__atomic_store_n(&nsa->flow_id, osa->flow_id, __ATOMIC_RELEASE);
-	}
+	/* the router's connection table keys flows by this id: the successor takes its
+	 * predecessor's, so connections open on the old SA keep their target on the new one */
+	if (rec->params.dir == ESP_DIR_INBOUND)
+		rtr_sa_share_flows(r, old_slot, new_slot);
 	/* the successor's report share follows from how its predecessor ended (claim 18) */
 	life_init(r, rec, shc_lifesize_successor_p(&old->life));
 	r->dist.rekeys++;
@@ -259,7 +254,7 @@ rtr_sa_share_flows(struct rtr *r, uint32_t like_slot, uint32_t slot)
 		return -ENOENT;
 	if (sa->params.dir != ESP_DIR_INBOUND || like->params.dir != ESP_DIR_INBOUND)
 		return -EINVAL;
-	/* before the peer can send on it: the SA is not in any target's hands yet either */
+	/* workers may be reading it already (a rekey's successor): one atomic store */
 	__atomic_store_n(&sa->flow_id, like->flow_id, __ATOMIC_RELEASE);
 	return 0;
 }

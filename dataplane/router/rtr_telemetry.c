@@ -17,6 +17,7 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "dp_telemetry.h"
 #include "rtr.h"
 
 static struct rtr *tel_r;
@@ -129,24 +130,6 @@ addr_str(uint8_t family, const uint8_t *a, char *out, size_t len)
 	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, out, (socklen_t)len);
 }
 
-/*
- * DPDK 22.11 telemetry nests only arrays of numbers or strings, so tables are returned by column:
- * {"id": [1, 2], "name": ["t1", "t2"], ...}, row i across every column.
- */
-enum col_kind { COL_INT, COL_U64, COL_STR };
-
-static struct rte_tel_data *
-col_new(enum col_kind kind)
-{
-	struct rte_tel_data *c = rte_tel_data_alloc();
-
-	if (c != NULL)
-		rte_tel_data_start_array(c, kind == COL_INT   ? RTE_TEL_INT_VAL
-					    : kind == COL_U64 ? RTE_TEL_U64_VAL
-							      : RTE_TEL_STRING_VAL);
-	return c;
-}
-
 static int
 cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -157,8 +140,9 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 	enum { SA, SRC, SPORT, DST, DPORT, PROTO, TARGET, STATE, IDLE, NCOL };
 	static const char *const names[NCOL] = { "sa",	  "src",    "sport", "dst",    "dport",
 						 "proto", "target", "state", "idle_ms" };
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_STR, COL_INT,
-						   COL_INT, COL_INT, COL_STR, COL_U64 };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_INT, DP_COL_STR, DP_COL_INT,
+						      DP_COL_STR, DP_COL_INT, DP_COL_INT,
+						      DP_COL_INT, DP_COL_STR, DP_COL_U64 };
 	struct rte_tel_data *col[NCOL];
 
 	RTE_SET_USED(cmd);
@@ -177,9 +161,8 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "entries", dct_count(tel_r->dct));
 	rte_tel_data_add_dict_u64(d, "capacity", dct_capacity(tel_r->dct));
 	rte_tel_data_add_dict_u64(d, "listed", l->n);
-	for (int c = 0; c < NCOL; c++)
-		if ((col[c] = col_new(kinds[c])) == NULL)
-			return -ENOMEM;
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	for (uint32_t i = 0; i < l->n; i++) {
 		const struct rtr_dct_row *row = &l->rows[i];
 		const struct dct_key *k = &row->key;
@@ -197,8 +180,7 @@ cmd_dct(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[IDLE],
 					   (now - row->last_seen) * 1000 / rte_get_tsc_hz());
 	}
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 
@@ -224,18 +206,18 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		"id",	 "name",   "weight", "healthy",	      "link_up",   "packets",
 		"flows", "joined", "joins",  "auth_failures", "says_down", "bad_frames"
 	};
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_INT, COL_INT,
-						   COL_INT, COL_U64, COL_U64, COL_INT,
-						   COL_U64, COL_U64, COL_INT, COL_U64 };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_INT, DP_COL_STR, DP_COL_INT,
+						      DP_COL_INT, DP_COL_INT, DP_COL_U64,
+						      DP_COL_U64, DP_COL_INT, DP_COL_U64,
+						      DP_COL_U64, DP_COL_INT, DP_COL_U64 };
 	struct rte_tel_data *col[NCOL];
 	struct sums s;
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
 	sum_all(tel_r, &s);
-	for (int c = 0; c < NCOL; c++)
-		if ((col[c] = col_new(kinds[c])) == NULL)
-			return -ENOMEM;
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	for (uint16_t t = 0; t < tel_r->n_targets; t++) {
 		const struct cfg_router_target *ct = &tel_r->cfg->targets[t];
 
@@ -255,8 +237,7 @@ cmd_targets(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[BADFRAMES], tel_r->ctl[t].bad_frames);
 	}
 	rte_tel_data_start_dict(d);
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 
@@ -270,16 +251,17 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 		"esn",	     "replay_window", "authenticated_top",
 		"out_target" /* the target id that alone sends on it; 0: any */
 	};
-	static const enum col_kind kinds[NCOL] = { COL_STR, COL_INT, COL_STR, COL_STR, COL_STR,
-						   COL_STR, COL_INT, COL_INT, COL_U64, COL_INT };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_STR, DP_COL_INT, DP_COL_STR,
+						      DP_COL_STR, DP_COL_STR, DP_COL_STR,
+						      DP_COL_INT, DP_COL_INT, DP_COL_U64,
+						      DP_COL_INT };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	for (int c = 0; c < NCOL; c++)
-		if ((col[c] = col_new(kinds[c])) == NULL)
-			return -ENOMEM;
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	for (uint32_t i = 0, rows = 0; i < tel_r->n_slots && rows < 256; i++) {
 		const struct rtr_sa_rec *rec = &tel_r->dist.rec[i];
 		const struct esp_sa_params *p = &rec->params;
@@ -302,8 +284,7 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 					   rec->out_target == DIST_OUT_ANY ? 0 : rec->out_target);
 	}
 	rte_tel_data_start_dict(d);
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 
@@ -316,16 +297,17 @@ cmd_lifesize(const char *cmd, const char *params, struct rte_tel_data *d)
 						 "packets",   "soft_bytes", "hard_bytes",
 						 "threshold", "p_permille", "soft_reached",
 						 "rekey_of" };
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_STR, COL_U64, COL_U64, COL_U64,
-						   COL_U64, COL_U64, COL_INT, COL_INT, COL_INT };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_INT, DP_COL_STR, DP_COL_U64,
+						      DP_COL_U64, DP_COL_U64, DP_COL_U64,
+						      DP_COL_U64, DP_COL_INT, DP_COL_INT,
+						      DP_COL_INT };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	for (int c = 0; c < NCOL; c++)
-		if ((col[c] = col_new(kinds[c])) == NULL)
-			return -ENOMEM;
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	for (uint32_t i = 0, rows = 0; i < tel_r->n_slots && rows < 256; i++) {
 		const struct rtr_sa_rec *rec = &tel_r->dist.rec[i];
 
@@ -345,8 +327,7 @@ cmd_lifesize(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_int(col[REKEY_OF], (int)rec->rekey_of - 1);
 	}
 	rte_tel_data_start_dict(d);
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 
@@ -365,8 +346,8 @@ cmd_dist(const char *cmd, const char *params, struct rte_tel_data *d)
 	enum { ID, JOINED, ACKED, SNAPSHOTS, SA_MSGS, REPORTS, NCOL };
 	static const char *const names[NCOL] = { "target_id", "joined",	     "acked_generation",
 						 "snapshots", "sa_messages", "lifesize_reports" };
-	static const enum col_kind kinds[NCOL] = { COL_INT, COL_INT, COL_U64,
-						   COL_U64, COL_U64, COL_U64 };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_INT, DP_COL_INT, DP_COL_U64,
+						      DP_COL_U64, DP_COL_U64, DP_COL_U64 };
 	uint32_t lat[RTR_FANOUT_SAMPLES]; /* 16 KiB: telemetry runs a thread per client */
 	const struct rtr_dist *dist = &tel_r->dist;
 	struct rte_tel_data *col[NCOL];
@@ -374,9 +355,8 @@ cmd_dist(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	for (int c = 0; c < NCOL; c++)
-		if ((col[c] = col_new(kinds[c])) == NULL)
-			return -ENOMEM;
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	memcpy(lat, dist->fanout_us, n * sizeof(lat[0]));
 	qsort(lat, n, sizeof(lat[0]), cmp_u32);
 	rte_tel_data_start_dict(d);
@@ -403,8 +383,7 @@ cmd_dist(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_u64(col[SA_MSGS], c->sa_msgs);
 		rte_tel_data_add_array_u64(col[REPORTS], c->lifesize_reports);
 	}
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 

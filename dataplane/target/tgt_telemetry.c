@@ -11,6 +11,7 @@
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
+#include "dp_telemetry.h"
 #include "tgt.h"
 
 static struct tgt *tel_t;
@@ -124,20 +125,17 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 						 "seq",
 						 "lifesize_threshold",
 						 "out_target" /* 0: any target */ };
+	static const enum dp_col_kind kinds[NCOL] = { DP_COL_STR, DP_COL_INT, DP_COL_STR,
+						      DP_COL_STR, DP_COL_STR, DP_COL_STR,
+						      DP_COL_INT, DP_COL_U64, DP_COL_U64,
+						      DP_COL_U64, DP_COL_U64, DP_COL_INT };
 	struct rte_tel_data *col[NCOL];
 	char spi[16];
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	for (int c = 0; c < NCOL; c++) {
-		col[c] = rte_tel_data_alloc();
-		if (col[c] == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_array(col[c], c == SLOT || c == SUPERSEDED || c == OUT_TARGET
-							 ? RTE_TEL_INT_VAL
-						 : c >= PACKETS ? RTE_TEL_U64_VAL
-								: RTE_TEL_STRING_VAL);
-	}
+	if (dp_tel_cols_new(col, kinds, NCOL) < 0)
+		return -ENOMEM;
 	for (uint32_t i = 0, rows = 0; i < tel_t->n_slots && rows < 256; i++) {
 		struct tgt_slot_view v = tel_t->slot[i].view;
 
@@ -161,8 +159,7 @@ cmd_sa(const char *cmd, const char *params, struct rte_tel_data *d)
 					   v.out_target == DIST_OUT_ANY ? 0 : v.out_target);
 	}
 	rte_tel_data_start_dict(d);
-	for (int c = 0; c < NCOL; c++)
-		rte_tel_data_add_dict_container(d, names[c], col[c], 0);
+	dp_tel_cols_put(d, names, col, NCOL);
 	return 0;
 }
 

@@ -4,7 +4,7 @@
 # the CHILD SAs with its IKE engine, two targets with TAPs and kernel TCP servers behind them.
 # Topology and set-up: tests/e2e/lib.sh over tests/interop/appliance_lib.sh (shared with
 # tests/interop/ike_router.sh and scripts/demo.sh). Load and checks:
-# load.py (kernel TCP, SHA-256 of every stream end to end), probe.py (telemetry), wire.py
+# tests/integration/tcp_load.py (kernel TCP, SHA-256 of every stream end to end), probe.py (telemetry), wire.py
 # (replayed, forged and malformed packets through scapy-built frames on raw sockets).
 #
 # Rows:
@@ -67,7 +67,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 E2E_NAME=appliance
 # shellcheck source=tests/e2e/lib.sh
 . "$HERE/lib.sh"
-LOAD=$HERE/load.py
+LOAD=$HERE/../integration/tcp_load.py
 PROBE=$HERE/probe.py
 WIRE=$HERE/wire.py
 
@@ -139,7 +139,7 @@ esp_mark() { # before a row: the counts quiet_ipsec compares with
 quiet_ipsec() { # ROW: no ESP complaint in libipsec's log since esp_mark, no error on ipsec0
 	[ "$(other_esp_errors)" -eq "$esp0" ] || fail "$1: libipsec complained:" \
 		"$(grep -E "$ESP_ERRORS" "$WORK/charon.log" | grep -v "$WINDOW_DROP" | tail -3)"
-	[ "$(tun_errors)" = 0 ] || fail "$1: errors or drops on ipsec0"
+	[ "$(charon_tun_errors)" = 0 ] || fail "$1: errors or drops on ipsec0"
 	WIN=$(($(window_drops) - win0))
 	[ "$WIN" = 0 ] || fail "$1: libipsec refused $WIN replies as replays (outside its window)"
 	WIN_NOTE="libipsec quiet (no reply outside its replay window)"
@@ -158,7 +158,7 @@ charon_rekey_answers() {
 # ---- lifesize: the router rekeys at the soft limit, nobody reaches the hard one ----
 write_conn dv-life "$LIFE_ID"
 initiate dv-life
-charon_pairs dv-life
+charon_sa dv-life
 first=$PAIRS
 esp_mark
 c0=$(counters_now)
@@ -297,7 +297,7 @@ run ip netns exec "${NS_TARGETS[0]}" ss -K -tn state connected src "$DVIPA"
 back=$("$PY" "$PROBE" health "${PFX}r" --id 1 --want 1 --timeout 5) ||
 	fail "failover: restarted t1: $back"
 final_pairs "failover: restarted t1's /dvipsec/sa" dv-main "${PFX}t1"
-joins=$(json_get "${PFX}r" /dvipsec/targets joins)
+joins=$(tel_value "${PFX}r" /dvipsec/targets joins)
 [ "$joins" = "[2, 1]" ] || fail "failover: joins $joins, want [2, 1]"
 a=$(in_client "$PY" "$LOAD" conns "$DVIPA" "$PORT" --conns 8) ||
 	fail "failover: connections after t1's restart: $a"
@@ -375,14 +375,5 @@ print(", ".join("%s -> %s" % (c["case"], ",".join("%s+%d" % (k.split(" ", 1)[1],
 terminate dv-main
 
 # ---- shutdown ----
-stopped=()
-for name in charon "${TARGETS[@]/#/listener-}" "${TARGETS[@]}" router; do
-	stop_proc "$name" 5
-	case $name in router | t[12]) stopped+=("$name ${STATUS[$name]}") ;; *) continue ;; esac
-	[ "${STATUS[$name]}" = 0 ] || fail "$name: status ${STATUS[$name]} after SIGTERM"
-done
-row shutdown "exit status after SIGTERM: $(
-	IFS=,
-	echo "${stopped[*]}"
-)"
+shutdown_row
 echo "PASS: $ROWS rows in $(elapsed) s"

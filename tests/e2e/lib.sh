@@ -17,8 +17,9 @@
 # router.json's path before the processes start, to add IKE peers with add_peer). Then:
 #   e2e_prereqs    exit 77 unless root, TUN, strongSwan, ip, ethtool, scapy are there
 #   e2e_up         config, namespaces, router, targets, listeners, charon
-#   write_conn / initiate / terminate / read_sa / swanctl_c / esp_errors / tun_errors /
-#   ike_stat / dist_stat / json_get / tel / row / fail (dumps diagnostics, exits 1)
+#   write_conn / initiate / terminate / final_pairs / ike_stat / dist_stat / fail (dumps
+#   diagnostics, exits 1); from appliance_lib.sh: charon_sa, swanctl_c, tel, tel_value, row,
+#   shutdown_row ...
 # The EXIT trap (e2e_cleanup) stops everything that was started and removes what was created,
 # whatever path the test takes.
 
@@ -85,12 +86,6 @@ fail() {
 	exit 1
 }
 
-ROWS=0
-row() {
-	ROWS=$((ROWS + 1))
-	printf '  %-10s ok  %s\n' "$1" "${*:2}"
-}
-
 # e2e_up: the work directory, configs (PEERS_HOOK adds peers), topology, appliance, charon.
 e2e_up() {
 	WORK=$(mktemp -d "/tmp/dvipsec-$E2E_NAME.XXXXXX") || exit 1
@@ -127,44 +122,39 @@ initiate() { # CONN
 	swanctl_initiate "$1" || fail "$1: swanctl --initiate: $(tail -3 "$WORK/initiate-$1.log")"
 }
 
-terminate() { # CONN: and nothing left on the router and the targets
-	swanctl_c --terminate --ike "$1" --timeout 10 >>"$WORK/swanctl.log" 2>&1
-	out=$("$PY" "$E2E_HERE/probe.py" sas "${PFX}r" "${PFX}t1" "${PFX}t2" --gone) ||
-		fail "$1: after the delete: $out"
-}
+# the SA checks of tests/interop/ike_router_check.py (sa: exactly these pairs, or none)
+SA_CHECK=$E2E_HERE/../interop/ike_router_check.py
 
-# charon_pairs CONN: PAIRS = charon's installed CHILD SAs of CONN as our "in/out,in/out" (our
-# inbound SPI is its outbound one), NPAIRS how many
-charon_pairs() {
-	PAIRS=$(swanctl_c --list-sas --ike "$1" --raw 2>&1 | "$PY" -c 'import re, sys
-print(",".join("%s/%s" % (o, i) for i, o in re.findall(
-    r"state=INSTALLED [^{}]*?spi-in=([0-9a-f]+) spi-out=([0-9a-f]+)", sys.stdin.read())))')
-	NPAIRS=$(($(tr -cd , <<<"$PAIRS" | wc -c) + 1))
-	[ -n "$PAIRS" ] || NPAIRS=0
+terminate() { # CONN: and nothing left on the router and the targets
+	local p
+	swanctl_c --terminate --ike "$1" --timeout 10 >>"$WORK/swanctl.log" 2>&1
+	for p in "${PFX}r" "${PFX}t1" "${PFX}t2"; do
+		out=$("$PY" "$SA_CHECK" sa "$p" --gone --timeout 3) ||
+			fail "$1: after the delete, $p: $out"
+	done
 }
 
 # final_pairs ROW CONN [PREFIX...]: charon's installed CHILD SAs, and only they, on these
 # processes (default router, t1, t2) within 5 s (charon may still be deleting a replaced one, the
 # router adding one)
 final_pairs() {
-	local row=$1 conn=$2 deadline=$((SECONDS + 5)) procs=("${@:3}")
+	local row=$1 conn=$2 deadline=$((SECONDS + 5)) procs=("${@:3}") p ok
 	[ ${#procs[@]} -gt 0 ] || procs=("${PFX}r" "${PFX}t1" "${PFX}t2")
 	while :; do
-		charon_pairs "$conn"
-		if [ "$NPAIRS" -gt 0 ] && out=$("$PY" "$E2E_HERE/probe.py" sas "${procs[@]}" \
-			--pairs "$PAIRS" --timeout 0.3); then
-			return 0
-		fi
+		charon_sa "$conn"
+		ok=$NPAIRS
+		for p in "${procs[@]}"; do
+			out=$("$PY" "$SA_CHECK" sa "$p" "${SA_ARGS[@]}" --aead aes128gcm16 \
+				--timeout 0.3) || ok=0
+			[ "$ok" -gt 0 ] || break
+		done
+		[ "$ok" -gt 0 ] && return 0
 		[ "$SECONDS" -lt "$deadline" ] ||
-			fail "$row: charon's CHILD SAs ($PAIRS) vs ${procs[*]}: $out"
+			fail "$row: charon's CHILD SAs ($PAIRS) vs $p: $out"
 		sleep 0.2
 	done
 }
 
-read_sa() { charon_sa "$@"; }
-esp_errors() { charon_esp_errors; }
-tun_errors() { charon_tun_errors; }
-json_get() { tel_value "$@"; }
 ike_stat() { tel_value "${PFX}r" /dvipsec/ike "$1"; }
 dist_stat() { tel_value "${PFX}r" /dvipsec/dist "$1"; }
 

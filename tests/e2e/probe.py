@@ -14,10 +14,7 @@
   counters PREFIX...
       Every drop and event counter of these processes as one flat JSON object
       ("PREFIX CMD key": value): the router's /dvipsec/router/drops, /dvipsec/ike and
-      /dvipsec/targets auth_failures; a target's /dvipsec/target/drops.
-  sas PREFIX... (--pairs IN/OUT[,IN/OUT...] | --gone) [--timeout S]
-      Each process holds exactly these SA pairs (ours: inbound/outbound SPI in hex; AES-GCM-128,
-      tunnel, ESP in UDP), or with --gone no SA at all, within S seconds. Prints what each holds.
+      /dvipsec/targets auth_failures and bad_frames; a target's /dvipsec/target/drops.
   health ROUTER_PFX --id N --want 0|1 [--t0 EPOCH --timeout S]
       Milliseconds from T0 until /dvipsec/targets shows target N healthy == WANT (exit 1 if not
       within S seconds).
@@ -131,36 +128,6 @@ def cmd_counters(args):
     return 0
 
 
-def cmd_sas(args):
-    want = set()
-    for pair in (args.pairs.split(",") if args.pairs else []):
-        spi_in, _, spi_out = pair.partition("/")
-        want |= {("in", int(spi_in, 16)), ("out", int(spi_out, 16))}
-    deadline = time.monotonic() + args.timeout
-    while True:
-        bad = []
-        for pfx in args.prefixes:
-            try:
-                sas = telemetry.rows(telemetry.query(pfx, telemetry.SA_LIST))
-            except telemetry.TelemetryError as err:
-                bad.append(str(err))
-                continue
-            got = {(s["dir"], int(s["spi"], 16)) for s in sas}
-            odd = [s["spi"] for s in sas
-                   if (s["aead"], s["mode"], s["encap"]) != ("aes128gcm16", "tunnel", "udp")]
-            if got != want or odd:
-                bad.append("%s holds %s%s" % (pfx, sorted("%s 0x%08x" % g for g in got),
-                                              ", not aes128gcm16/tunnel/udp: %s" % odd
-                                              if odd else ""))
-        if not bad:
-            print("%d pair(s) on %d processes" % (len(want) // 2, len(args.prefixes)))
-            return 0
-        if time.monotonic() > deadline:
-            print("want %s; %s" % (sorted("%s 0x%08x" % w for w in want), "; ".join(bad)))
-            return 1
-        time.sleep(0.05)
-
-
 def cmd_health(args):
     t0 = args.t0 or time.time()
     deadline = time.monotonic() + args.timeout
@@ -194,13 +161,6 @@ def main(argv=None):
     p = sub.add_parser("counters")
     p.add_argument("prefixes", nargs="+")
     p.set_defaults(fn=cmd_counters)
-    p = sub.add_parser("sas")
-    p.add_argument("prefixes", nargs="+")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--pairs")
-    g.add_argument("--gone", action="store_true")
-    p.add_argument("--timeout", type=float, default=3)
-    p.set_defaults(fn=cmd_sas)
     p = sub.add_parser("health")
     p.add_argument("router")
     p.add_argument("--id", type=int, required=True)

@@ -92,8 +92,9 @@ def packet_socket(ns, iface):
 # ---- counters ----
 
 def counters(spec):
-    """Every drop counter of the router (classify, fast path, link, IKE, control channel auth)
-    and of the targets, flat: "router drops x", "router ike x", "router ctl t1", "t1 drops x"."""
+    """Every drop counter of the router (classify, fast path, link, IKE, control channel auth and
+    malformed frames) and of the targets, flat: "router drops x", "router ike x", "router ctl t1",
+    "router ctl_bad t1", "t1 drops x"."""
     out = {}
     v = telemetry.query(spec["router"], telemetry.ROUTER_DROPS)
     out.update(("router drops %s" % k, n) for k, n in v.items())

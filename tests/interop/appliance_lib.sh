@@ -202,8 +202,9 @@ swanctl_initiate() {
 
 # charon's view of IKE SA $1: SPI_I, SPI_R; its installed CHILD SAs (the router asks for one per target
 # beside the negotiated one: several, same selectors) as CHILD_IN / CHILD_OUT (charon's SPIs, in
-# the order listed) and SA_ARGS (--in OUR_IN --out OUR_OUT for each, as ike_router_check.py sa
-# takes them); SPI_IN / SPI_OUT the first one's; BYTES_IN / BYTES_OUT summed over all of them.
+# the order listed), SA_ARGS (--in OUR_IN --out OUR_OUT for each, as ike_router_check.py sa
+# takes them) and PAIRS ("OUR_IN/OUR_OUT,..." as tests/e2e/probe.py sas --pairs takes them;
+# NPAIRS how many); SPI_IN / SPI_OUT the first one's; BYTES_IN / BYTES_OUT summed over all.
 charon_sa() {
 	RAW=$(swanctl_c --list-sas --ike "$1" --raw 2>&1)
 	SPI_I=$(sed -n 's/.* initiator-spi=\([0-9a-f]*\) .*/\1/p' <<<"$RAW")
@@ -215,9 +216,12 @@ charon_sa() {
 	SPI_IN=${CHILD_IN[0]:-}
 	SPI_OUT=${CHILD_OUT[0]:-}
 	SA_ARGS=()
+	PAIRS=
 	for i in "${!CHILD_IN[@]}"; do
 		SA_ARGS+=(--in "${CHILD_OUT[$i]}" --out "${CHILD_IN[$i]}")
+		PAIRS+=${PAIRS:+,}${CHILD_OUT[$i]}/${CHILD_IN[$i]}
 	done
+	NPAIRS=${#CHILD_IN[@]}
 	BYTES_IN=$(grep -o ' bytes-in=[0-9]*' <<<"$kids" | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
 	BYTES_OUT=$(grep -o ' bytes-out=[0-9]*' <<<"$kids" | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
 }
@@ -242,6 +246,28 @@ tel() { # PREFIX CMD...: telemetry replies, one line each
 tel_value() { # PREFIX CMD KEY
 	"$PY" "$TELEMETRY" get "$1" "$2" |
 		"$PY" -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$3"
+}
+
+# A test's table of rows: row NAME TEXT... prints "  NAME ok  TEXT" and counts it in ROWS.
+ROWS=0
+row() {
+	ROWS=$((ROWS + 1))
+	printf '  %-10s ok  %s\n' "$1" "${*:2}"
+}
+
+# The last row of a test: SIGTERM to charon, the listeners, the targets and the router (in that
+# order); router and targets must end with status 0 (fail otherwise, defined by the test).
+shutdown_row() {
+	local name stopped=()
+	for name in charon "${TARGETS[@]/#/listener-}" "${TARGETS[@]}" router; do
+		stop_proc "$name" 5
+		case $name in router | t[12]) stopped+=("$name ${STATUS[$name]}") ;; *) continue ;; esac
+		[ "${STATUS[$name]}" = 0 ] || fail "$name: status ${STATUS[$name]} after SIGTERM"
+	done
+	row shutdown "exit status after SIGTERM: $(
+		IFS=,
+		echo "${stopped[*]}"
+	)"
 }
 
 appliance_diagnostics() {

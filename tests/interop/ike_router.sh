@@ -82,6 +82,7 @@ fi
 BUILD=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 CHECK=$HERE/ike_router_check.py
+LOAD=$HERE/../integration/tcp_load.py # kernel TCP through the tunnel, SHA-256 end to end
 # shellcheck source=appliance_lib.sh
 . "$HERE/appliance_lib.sh"
 
@@ -138,12 +139,6 @@ fail() {
 	appliance_diagnostics
 	echo "================ end of diagnostics"
 	exit 1
-}
-
-ROWS=0
-row() {
-	ROWS=$((ROWS + 1))
-	printf '  %-10s ok  %s\n' "$1" "${*:2}"
 }
 
 ms_since() { # START_NS
@@ -235,8 +230,8 @@ while read -r name ike esp alg; do
 	esp0=$(charon_esp_errors)
 	in0=$BYTES_IN
 	out0=$BYTES_OUT
-	tcp=$(ip netns exec "$NS_CLIENT" "$PY" "$CHECK" tcp "$DVIPA" "$PORT" --conns 8 --lines 3 \
-		--line-bytes 1500) || fail "$conn: TCP through the tunnel: $tcp"
+	tcp=$(ip netns exec "$NS_CLIENT" "$PY" "$LOAD" conns "$DVIPA" "$PORT" --conns 8 --lines 3 \
+		--line-bytes 1500 --timeout 10) || fail "$conn: TCP through the tunnel: $tcp"
 	read -r by sent recvd secs < <("$PY" -c 'import json,sys; r=json.loads(sys.argv[1])
 print(",".join("%s:%d" % kv for kv in sorted(r["by_target"].items())), r["sent"], r["received"],
       r["seconds"])' "$tcp")
@@ -308,8 +303,8 @@ for p in r t1 t2; do
 	out=$("$PY" "$CHECK" sa "$PFX$p" "${SA_ARGS[@]}" --aead aes128gcm16) ||
 		fail "dv-re: after the restart ($old), /dvipsec/sa of ${p/#r/router}: $out"
 done
-tcp=$(ip netns exec "$NS_CLIENT" "$PY" "$CHECK" tcp "$DVIPA" "$PORT" --conns 8 --lines 3 \
-	--line-bytes 1500) || fail "dv-re: TCP after the restart: $tcp"
+tcp=$(ip netns exec "$NS_CLIENT" "$PY" "$LOAD" conns "$DVIPA" "$PORT" --conns 8 --lines 3 \
+	--line-bytes 1500 --timeout 10) || fail "dv-re: TCP after the restart: $tcp"
 [ "$(charon_esp_errors)" -eq 0 ] ||
 	fail "dv-re: libipsec complained: $(grep -E "$ESP_ERRORS" "$WORK/charon.log" | tail -3)"
 swanctl_c --terminate --ike dv-re --timeout 10 >>"$WORK/swanctl.log" 2>&1
@@ -410,26 +405,23 @@ row wrong_psk "AUTHENTICATION_FAILED in charon.log, swanctl exits 1; the router 
 	"IKE SA only to repeat its answer (no CHILD SA); no SA on router, t1, t2"
 
 # ---- CHILD rekeys under long-lived TCP streams ----
-# pairs_key: charon's CHILD SAs now as ours "in/out", sorted, joined by "+"
+# pairs_key: charon's CHILD SAs as charon_sa last read them (PAIRS), sorted, joined by "+"
 pairs_key() {
-	local i
-	for i in "${!CHILD_IN[@]}"; do
-		echo "${CHILD_OUT[$i]}/${CHILD_IN[$i]}"
-	done | sort | paste -sd+
+	tr , '\n' <<<"$PAIRS" | sort | paste -sd+
 }
 
 # run_stream CONN SECONDS: the stream check in the background (4 connections, 2 per target, a
 # 1000-byte line every 10 ms each); meanwhile, whenever charon lists N_CHILD CHILD SAs again
 # (not in the middle of a rekey) and they differ from before, each new pair must be on the
-# router and both targets and each replaced one gone from them. Sets PAIRS (pairs_key, oldest
+# router and both targets and each replaced one gone from them. Sets PAIR_SETS (pairs_key, oldest
 # first) and STREAM (the check's JSON).
 run_stream() {
 	local conn=$1 secs=$2 prev cur spid pair
 	charon_children "$conn"
 	prev=$(pairs_key)
-	PAIRS=("$prev")
-	ip netns exec "$NS_CLIENT" "$PY" "$CHECK" stream "$DVIPA" "$PORT" --per-target 2 \
-		--seconds "$secs" >"$WORK/stream-$conn.json" 2>&1 &
+	PAIR_SETS=("$prev")
+	ip netns exec "$NS_CLIENT" "$PY" "$LOAD" streams "$DVIPA" "$PORT" --per-target 2 \
+		--seconds "$secs" --line-bytes 1000 --interval 0.01 --timeout 10 --grace 10 >"$WORK/stream-$conn.json" 2>&1 &
 	spid=$!
 	while kill -0 "$spid" 2>/dev/null; do
 		sleep 0.2
@@ -450,7 +442,7 @@ run_stream() {
 				--out "${pair#*/}" --absent --timeout 3) ||
 				fail "$conn: the replaced pair $pair stays: $out"
 		done
-		PAIRS+=("$cur")
+		PAIR_SETS+=("$cur")
 		prev=$cur
 	done
 	wait "$spid" || fail "$conn: TCP streams across the rekeys: $(cat "$WORK/stream-$conn.json")"
@@ -496,8 +488,8 @@ esp0=$(charon_esp_errors)
 rk0=$(ike_stat child_rekeys)
 run_stream dv-rk 8
 rk=$(($(ike_stat child_rekeys) - rk0))
-((${#PAIRS[@]} >= 3)) || fail "dv-rk: charon's pairs ${PAIRS[*]}: fewer than two rekeys"
-((rk >= ${#PAIRS[@]} - 1)) || fail "dv-rk: child_rekeys +$rk for pairs ${PAIRS[*]}"
+((${#PAIR_SETS[@]} >= 3)) || fail "dv-rk: charon's pairs ${PAIR_SETS[*]}: fewer than two rekeys"
+((rk >= ${#PAIR_SETS[@]} - 1)) || fail "dv-rk: child_rekeys +$rk for pairs ${PAIR_SETS[*]}"
 grep -qE "generating CREATE_CHILD_SA request [0-9]+ \[ N\(REKEY_SA\) SA No TSi TSr \]" \
 	"$WORK/charon.log" || fail "dv-rk: no CHILD rekey request of charon's in its log"
 end_of_stream dv-rk
@@ -505,8 +497,8 @@ swanctl_c --terminate --ike dv-rk --timeout 10 >>"$WORK/swanctl.log" 2>&1
 out=$("$PY" "$CHECK" sa "${PFX}r" --gone) || fail "dv-rk: after the delete: $out"
 rk=$(($(ike_stat child_rekeys) - rk0)) # charon may have rekeyed once more before the terminate
 RK_TOTAL=$((RK_TOTAL + rk))
-row rekey "charon rekey_time 3s: $((${#PAIRS[@]} - 1)) rekeys (child_rekeys +$rk), pairs" \
-	"${PAIRS[*]} each on router, t1, t2, the replaced one gone; TCP $(stream_summary);" \
+row rekey "charon rekey_time 3s: $((${#PAIR_SETS[@]} - 1)) rekeys (child_rekeys +$rk), pairs" \
+	"${PAIR_SETS[*]} each on router, t1, t2, the replaced one gone; TCP $(stream_summary);" \
 	"no ESP errors"
 
 # ---- the router rekeys at the soft lifesize limit ----
@@ -523,17 +515,17 @@ rk=$(($(ike_stat child_rekeys) - rk0))
 ev=$(($(dist_stat rekey_events) - ev0))
 ask=$(($(ike_stat lifesize_rekeys_asked) - ask0))
 resp=$(($(grep -c "generating CREATE_CHILD_SA response" "$WORK/charon.log") - resp0))
-((${#PAIRS[@]} >= 2)) || fail "dv-soft: no rekey (pairs ${PAIRS[*]}, rekey_events +$ev)"
+((${#PAIR_SETS[@]} >= 2)) || fail "dv-soft: no rekey (pairs ${PAIR_SETS[*]}, rekey_events +$ev)"
 ((ev >= 1 && ask >= 1)) || fail "dv-soft: rekey_events +$ev, lifesize_rekeys_asked +$ask"
-((rk >= ${#PAIRS[@]} - 1 && resp >= ${#PAIRS[@]} - 1)) ||
-	fail "dv-soft: child_rekeys +$rk, charon answered $resp CREATE_CHILD_SA for ${PAIRS[*]}"
+((rk >= ${#PAIR_SETS[@]} - 1 && resp >= ${#PAIR_SETS[@]} - 1)) ||
+	fail "dv-soft: child_rekeys +$rk, charon answered $resp CREATE_CHILD_SA for ${PAIR_SETS[*]}"
 end_of_stream dv-soft
 swanctl_c --terminate --ike dv-soft --timeout 10 >>"$WORK/swanctl.log" 2>&1
 out=$("$PY" "$CHECK" sa "${PFX}r" --gone) || fail "dv-soft: after the delete: $out"
 rk=$(($(ike_stat child_rekeys) - rk0)) # charon may have rekeyed once more before the terminate
 RK_TOTAL=$((RK_TOTAL + rk))
 row soft_rekey "soft_bytes $SOFT_BYTES: rekey_events +$ev, lifesize_rekeys_asked +$ask," \
-	"$resp CREATE_CHILD_SA answered by charon, pairs ${PAIRS[*]} each on router, t1, t2," \
+	"$resp CREATE_CHILD_SA answered by charon, pairs ${PAIR_SETS[*]} each on router, t1, t2," \
 	"the replaced one gone; TCP $(stream_summary); no ESP errors"
 
 # ---- two targets encrypting at full speed: every sequence number inside charon's window ----
@@ -548,8 +540,8 @@ window_load() {
 	swanctl_initiate "$1" "$WORK/initiate-$1.log" || fail "$1: swanctl --initiate"
 	charon_children "$1" "$3"
 	f0=$(grep -c "sequence number verification failed" "$WORK/charon.log")
-	ip netns exec "$NS_CLIENT" "$PY" "$CHECK" stream "$DVIPA" "$PORT" --per-target 4 \
-		--seconds "$WINDOW_S" --line-bytes 8000 --interval 0.004 --timeout 30 \
+	ip netns exec "$NS_CLIENT" "$PY" "$LOAD" streams "$DVIPA" "$PORT" --per-target 4 \
+		--seconds "$WINDOW_S" --line-bytes 8000 --interval 0.004 --timeout 10 --grace 30 \
 		>"$WORK/stream-$1.json" 2>&1
 	WIN_RC=$?
 	WIN_STREAM=$(cat "$WORK/stream-$1.json")
@@ -621,15 +613,6 @@ row counters "router IKE $ike, $added per-target pairs asked and up; nothing mal
 	"target drops zero; ESP by uplink/link: t1 ${ret[0]}, t2 ${ret[1]}"
 
 # ---- shutdown ----
-stopped=()
-for name in charon "${TARGETS[@]/#/listener-}" "${TARGETS[@]}" router; do
-	stop_proc "$name" 5
-	case $name in router | t[12]) stopped+=("$name ${STATUS[$name]}") ;; *) continue ;; esac
-	[ "${STATUS[$name]}" = 0 ] || fail "$name: status ${STATUS[$name]} after SIGTERM"
-done
-row shutdown "exit status after SIGTERM: $(
-	IFS=,
-	echo "${stopped[*]}"
-)"
+shutdown_row
 echo "PASS: $ROWS rows in $(elapsed) s; IKE_SA + CHILD_SA set-up through the router:" \
 	"${SETUP_MS[*]} ms"

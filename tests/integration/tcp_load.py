@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Real kernel TCP load for tests/e2e/appliance.sh (run in the client's namespace): connections to
-tcp_listener.py behind the DVIPA, every byte checked end to end by SHA-256, one JSON object out.
+"""Real kernel TCP load through the tunnel for tests/e2e/appliance.sh and
+tests/interop/ike_router.sh (run in the client's namespace): connections to tcp_listener.py behind
+the DVIPA, every byte checked end to end by SHA-256, one JSON object out.
 
   streams ADDR PORT [--per-target N --seconds S --line-bytes B --interval I --grace G]
           [--allow-fail NAME] [--targets t1,t2]
