@@ -44,7 +44,8 @@
 	X(TAP_TRUNCATED, "tap_truncated", "frame from the TAP shorter than its IP header says")    \
 	X(SEQ_EXHAUSTED, "seq_exhausted", "the SA's sequence numbers are used up: rekey needed")   \
 	X(NO_OUTBOUND_SA, "no_outbound_sa",                                                        \
-	  "for a peer with an inbound SA but no outbound one: never sent in the clear")            \
+	  "IPsec covers it (an inbound SA the reverse, another target's SA) but no outbound SA "   \
+	  "of ours: never sent in the clear")                                                      \
 	X(NO_MBUF, "no_mbuf", "no mbuf for a reply or a feedback message")
 
 enum tgt_drop {

@@ -68,6 +68,7 @@ install_sas(struct tgt *t)
 
 		t->slot[i].tag = cf_sa_tag(p->spi, p->keymat, p->keymat_len);
 		t->slot[i].gen = 1;
+		t->slot[i].out_target = DIST_OUT_ANY; /* static: every target sends on its own */
 		t->slot[i].last_report_tsc = rte_rdtsc();
 		/* a restarted target continues the numbers of the same keys */
 		if (p->dir == ESP_DIR_OUTBOUND)

@@ -196,19 +196,24 @@ note_conn_end(struct tgt *t, const uint8_t *ip, uint32_t len, uint32_t sa_id)
 	}
 }
 
-/* No outbound SA covers the packet, but an inbound one covers its reverse: traffic of an IPsec
- * peer whose outbound SA is gone (expired, deleted, not yet here). It must not leave in the clear.
- */
+/* No outbound SA of ours covers the packet, but IPsec does: an inbound SA covers its reverse (an
+ * IPsec peer whose outbound SA is gone: expired, deleted, not yet here), or an outbound SA that
+ * is not ours to send on (another target's) covers it. It must not leave in the clear. */
 static bool
-peer_of_inbound_sa(const struct tgt *t, const uint8_t *ip, uint32_t len)
+ipsec_covers(const struct tgt *t, const uint8_t *ip, uint32_t len)
 {
 	for (uint32_t i = 0; i < t->n_slots; i++) {
 		const struct esp_sa *sa = shc_lookup(t->shc, i);
 
-		if (sa != NULL && sa->params.dir == ESP_DIR_INBOUND &&
-		    (sa->params.n_local_ts != 0 || sa->params.n_remote_ts != 0) &&
-		    esp_selectors_match_out(&sa->params, ip, len))
+		if (sa == NULL)
+			continue;
+		if (sa->params.dir == ESP_DIR_OUTBOUND) {
+			if (esp_selectors_match_out(&sa->params, ip, len))
+				return true;
+		} else if ((sa->params.n_local_ts != 0 || sa->params.n_remote_ts != 0) &&
+			   esp_selectors_match_out(&sa->params, ip, len)) {
 			return true;
+		}
 	}
 	return false;
 }
@@ -323,7 +328,7 @@ tgt_outbound_poll(struct tgt *t, uint64_t now)
 		struct esp_sa *sa = find_out_sa(t, ip, m->data_len);
 
 		note_conn_end(t, ip, m->data_len, sa != NULL ? sa->slot : GRE_SLOT_PLAIN);
-		if (sa == NULL && peer_of_inbound_sa(t, ip, m->data_len)) {
+		if (sa == NULL && ipsec_covers(t, ip, m->data_len)) {
 			drop(t, m, TGT_DROP_NO_OUTBOUND_SA);
 			continue;
 		}

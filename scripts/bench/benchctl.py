@@ -374,6 +374,8 @@ def run_one(ctx, row, app_fn, memory=None):
             cmd = "/dvipsec/router/stats" if row["app"] == "dvipsec-router" else \
                 "/dvipsec/target/stats"
             ctx.tsc_hz = float(tel.q(cmd)["tsc_hz"])
+        if row["app"] == "dvipsec-target":
+            check_target_work(row, tel)
         if memory is not None:
             memory.update(memory_of(app, tel))
         tel.close()
@@ -394,6 +396,20 @@ def run_one(ctx, row, app_fn, memory=None):
     row["tsc_hz"] = f"{ctx.tsc_hz:.0f}" if ctx.tsc_hz else ""
     ctx.record(row)
     return row
+
+
+def check_target_work(row, tel):
+    """A target's delivered packets count only if it did the work: every packet it sent out was
+    decrypted (in) or encrypted (out), and none left in the clear."""
+    st = tel.q("/dvipsec/target/stats")
+    if row["dir"] == "in":
+        done, sent, what = st["decrypted"], st["to_tap"], "decrypted"
+    else:
+        done, sent, what = st["encrypted"], st["to_link"], "encrypted"
+        if st["out_plain"]:
+            raise Failed(f"{st['out_plain']} packets sent in the clear (out_plain)")
+    if sent == 0 or done < 0.98 * sent:
+        raise Failed(f"{what} {done} of {sent} packets sent")
 
 
 def memory_of(app, tel):
