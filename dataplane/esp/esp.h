@@ -84,7 +84,9 @@ struct esp_sa_rt {
 	uint64_t packets;   /* inbound: authenticated; outbound: sent */
 	uint64_t bytes;
 	uint8_t outer_tmpl[48]; /* outbound: tunnel IPv4/IPv6 header, then the UDP header if any */
-	uint8_t pad1[8];
+	uint32_t outer_ck_base; /* outbound IPv4 tunnel: RFC 1071 sum of the template's 16-bit words
+				 * (big-endian values; TOS, length, id and checksum 0) */
+	uint8_t pad1[4];
 } __rte_cache_aligned;
 static_assert(sizeof(struct esp_sa_rt) == 2 * RTE_CACHE_LINE_SIZE, "esp_sa_rt must stay two lines");
 

@@ -67,17 +67,29 @@ fill_outer(struct esp_lcore *lc, const struct esp_sa *sa, uint8_t *out, uint32_t
 {
 	uint32_t off = 0;
 
-	memcpy(out, sa->rt.outer_tmpl, sa->rt.outer_len);
+	/* constant sizes for the common templates: a variable one is a library call. Nothing of
+	 * the header is read back afterwards: loads spanning the small stores below would miss
+	 * store forwarding */
+	if (sa->rt.outer_len == 20)
+		memcpy(out, sa->rt.outer_tmpl, 20);
+	else if (sa->rt.outer_len == 28)
+		memcpy(out, sa->rt.outer_tmpl, 28);
+	else
+		memcpy(out, sa->rt.outer_tmpl, sa->rt.outer_len);
 	if (!(sa->rt.flags & ESP_SA_F_OUTER_V6)) {
-		struct rte_ipv4_hdr *h = (struct rte_ipv4_hdr *)out;
-
 		/* RFC 4301 5.1.2.1: DSCP and ECN copied from the inner header */
-		h->type_of_service =
-			(inner[0] >> 4) == 4 ? inner[1] : (uint8_t)(load_be16(inner) >> 4);
-		h->total_length = rte_cpu_to_be_16((uint16_t)total);
-		h->packet_id = rte_cpu_to_be_16(lc->ip_id++);
-		h->hdr_checksum = rte_ipv4_cksum(h);
-		off = sizeof(*h);
+		uint8_t tos = (inner[0] >> 4) == 4 ? inner[1] : (uint8_t)(load_be16(inner) >> 4);
+		uint16_t id = lc->ip_id++;
+		/* the template's sum and the three fields filled here (RFC 1071, as GRE does) */
+		uint32_t sum = sa->rt.outer_ck_base + tos + total + id;
+
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		out[1] = tos;
+		store_be16(out + 2, (uint16_t)total);
+		store_be16(out + 4, id);
+		store_be16(out + 10, (uint16_t)~sum);
+		off = sizeof(struct rte_ipv4_hdr);
 	} else {
 		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)out;
 		uint32_t tc = (inner[0] >> 4) == 4 ? inner[1] : (uint8_t)(load_be16(inner) >> 4);
@@ -181,8 +193,11 @@ prepare(struct esp_lcore *lc, struct esp_sa *sa, struct rte_mbuf *m, uint64_t se
 	}
 	memcpy(esp, &sa->rt.spi_be, 4);
 	store_be32(esp + 4, (uint32_t)seq);
-	store_be32(esp + ESP_IV_OFF, (uint32_t)(seq >> 32));
-	store_be32(esp + ESP_IV_OFF + 4, (uint32_t)seq);
+	/* the IV (the 64-bit number, big-endian) in one store: the nonce is read back from it at
+	 * once, and a load spanning two stores misses store forwarding (~15 cycles a packet) */
+	uint64_t iv = rte_cpu_to_be_64(seq);
+
+	memcpy(esp + ESP_IV_OFF, &iv, sizeof(iv));
 
 	op->data = esp + ESP_PAYLOAD_OFF;
 	op->len = lo.payload + pad + ESP_TRAILER_LEN;

@@ -47,6 +47,8 @@ selectors_match(const struct esp_sa_params *p, const uint8_t *ip, uint32_t len, 
 	uint32_t l4;
 	int sport = -1, dport = -1;
 
+	if (p->n_local_ts == 0 && p->n_remote_ts == 0)
+		return true; /* an SA without selectors (static, lab) covers everything */
 	if (family == 4) {
 		src = ip + 12;
 		dst = ip + 16;

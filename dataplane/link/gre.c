@@ -207,7 +207,7 @@ ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *ip, uint32_t ihl)
 		return true;
 	if (rx == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
-	return rte_raw_cksum(ip, ihl) == 0xffff;
+	return (ihl == GRE_IPV4_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) == 0xffff;
 }
 
 static enum gre_drop

@@ -278,12 +278,12 @@ struct rtr {
 	uint8_t n_workers;
 	struct rtr_worker *workers; /* n_workers, rte_zmalloc'd */
 	struct rtr_classify_ctx cls_ctx;
-	struct rtr_ctl ctl[CFG_MAX_TARGETS];
+	struct rtr_ctl ctl[CFG_MAX_TARGETS] __rte_aligned(128);
 	struct rtr_dist dist;
 	struct rtr_ike *ike; /* rtr_ike.c */
 	/* a soft or hard lifesize limit (bytes or time) reached by slot's SA (rtr_ike.c) */
 	void (*sa_event)(struct rtr *r, uint32_t slot, enum shc_lifesize_event ev);
-	struct rtr_main main;
+	struct rtr_main main __rte_aligned(128);
 };
 
 /* rtr_sa.c: the router's SA table, the one way SAs enter and leave (main lcore). */

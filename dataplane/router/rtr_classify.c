@@ -476,11 +476,9 @@ classify_ipv4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, uint32_t l
 
 	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 
-	/* a constant length for the common header lets the compiler unroll the sum */
 	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	     (ihl == IPV4_MIN_LEN ? rte_raw_cksum(ip, IPV4_MIN_LEN) : rte_raw_cksum(ip, ihl)) !=
-		     0xffff))
+	     (ihl == IPV4_MIN_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) != 0xffff))
 		return drop(v, RTR_CLS_DROP_BAD_IP_CHECKSUM);
 
 	uint32_t src;
@@ -493,8 +491,12 @@ classify_ipv4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, uint32_t l
 	v->src.ip.v4 = src;
 
 	struct ip_facts ipf = { .family = 4 };
+	enum esp_drop parsed = esp_parse_outer(ip, room, v->pi);
 
-	return classify_parsed(ctx, m, &ipf, esp_parse_outer(ip, room, v->pi), v);
+	/* the common case first: ESP with room for its header (an IPv4 packet is never NS-only) */
+	if (likely(parsed == ESP_DROP_NONE && v->pi->ip_len - v->pi->esp_off >= ESP_HDR_LEN))
+		return RTR_CLS_EXIT_ESP;
+	return classify_parsed(ctx, m, &ipf, parsed, v);
 }
 
 static enum rtr_cls_exit
@@ -554,8 +556,17 @@ classify_one(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, struct verd
 	}
 }
 
+static inline bool
+same_src(const struct rtr_pkt_src *a, const struct rtr_pkt_src *b)
+{
+	if (!rte_is_same_ether_addr(&a->mac, &b->mac) || a->ip.family != b->ip.family)
+		return false;
+	return a->ip.family == 4 ? a->ip.v4 == b->ip.v4 : memcmp(a->ip.v6, b->ip.v6, 16) == 0;
+}
+
 static inline void
-to_ip_exit(struct rtr_cls_ip_exit *x, struct rte_mbuf *m, const struct verdict *v)
+to_ip_exit(struct rtr_classify_out *out, struct rtr_cls_ip_exit *x, struct rte_mbuf *m,
+	   const struct verdict *v)
 {
 	/* data at the IP header, without the Ethernet padding behind the packet */
 	rte_pktmbuf_adj(m, ETH_LEN);
@@ -564,8 +575,9 @@ to_ip_exit(struct rtr_cls_ip_exit *x, struct rte_mbuf *m, const struct verdict *
 	x->pkts[x->n] = m;
 	if (&x->info[x->n] != v->pi)
 		x->info[x->n] = *v->pi;
-	x->src[x->n] = v->src;
 	x->n++;
+	if (out->n_src == 0 || !same_src(&out->src[out->n_src - 1], &v->src))
+		out->src[out->n_src++] = v->src;
 }
 
 uint16_t
@@ -573,7 +585,7 @@ rtr_classify_burst(const struct rtr_classify_ctx *ctx, struct rte_mbuf **pkts, u
 		   struct rtr_classify_out *out, struct rtr_classify_stats *st)
 {
 	out->esp.n = out->ike.n = out->tcp.n = 0;
-	out->n_reply = out->n_drop = 0;
+	out->n_src = out->n_reply = out->n_drop = 0;
 	if (n > RTR_CLASSIFY_BURST_MAX)
 		n = RTR_CLASSIFY_BURST_MAX;
 
@@ -587,13 +599,13 @@ rtr_classify_burst(const struct rtr_classify_ctx *ctx, struct rte_mbuf **pkts, u
 		st->exits[exit]++;
 		switch (exit) {
 		case RTR_CLS_EXIT_ESP:
-			to_ip_exit(&out->esp, m, &v);
+			to_ip_exit(out, &out->esp, m, &v);
 			break;
 		case RTR_CLS_EXIT_IKE:
-			to_ip_exit(&out->ike, m, &v);
+			to_ip_exit(out, &out->ike, m, &v);
 			break;
 		case RTR_CLS_EXIT_TCP:
-			to_ip_exit(&out->tcp, m, &v);
+			to_ip_exit(out, &out->tcp, m, &v);
 			break;
 		case RTR_CLS_EXIT_REPLY:
 			st->replies[v.why]++;

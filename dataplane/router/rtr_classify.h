@@ -5,7 +5,7 @@
  *
  *   esp    ESP (IP protocol 50) or ESP-in-UDP (UDP 4500, non-zero first word) to a DVIPA
  *          -> SA lookup. Ethernet stripped: data at the outer IP header, padding trimmed;
- *          esp_pkt_info from esp_parse_outer() and the sender's MAC and address alongside.
+ *          esp_pkt_info from esp_parse_outer() alongside; senders' MACs and addresses in src.
  *   ike    UDP 500, or UDP 4500 with the zero non-ESP marker, to a DVIPA -> control thread.
  *   tcp    plain TCP to a DVIPA -> connection table, distributed without IPsec.
  *   reply  ARP request for a DVIPA, ICMP/ICMPv6 echo request to a DVIPA, neighbor solicitation
@@ -104,7 +104,6 @@ struct rtr_cls_ip_exit {
 	uint16_t n;
 	struct rte_mbuf *pkts[RTR_CLASSIFY_BURST_MAX];
 	struct esp_pkt_info info[RTR_CLASSIFY_BURST_MAX]; /* ike, tcp: esp_off and udp are 0 */
-	struct rtr_pkt_src src[RTR_CLASSIFY_BURST_MAX];
 };
 
 /* Per-lcore scratch, one burst's worth; every exit keeps the packets' arrival order. */
@@ -112,6 +111,10 @@ struct rtr_classify_out {
 	struct rtr_cls_ip_exit esp;
 	struct rtr_cls_ip_exit ike;
 	struct rtr_cls_ip_exit tcp;
+	/* the senders of the packets on the IP exits, in arrival order, each one only where it
+	 * differs from the sender of the IP-exit packet before it (a burst from one peer: one) */
+	uint16_t n_src;
+	struct rtr_pkt_src src[RTR_CLASSIFY_BURST_MAX];
 	uint16_t n_reply;
 	uint16_t n_drop;
 	struct rte_mbuf *reply[RTR_CLASSIFY_BURST_MAX]; /* whole Ethernet frames, ready to send */

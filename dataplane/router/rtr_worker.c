@@ -13,10 +13,10 @@
 
 /* Tells the main lcore about a peer's MAC when it differs from the last one this lcore saw. */
 static void
-learn_peers(struct rtr_worker *w, struct rtr *r, const struct rtr_cls_ip_exit *x)
+learn_peers(struct rtr_worker *w, struct rtr *r, const struct rtr_classify_out *out)
 {
-	for (uint16_t i = 0; i < x->n; i++) {
-		const struct rtr_pkt_src *s = &x->src[i];
+	for (uint16_t i = 0; i < out->n_src; i++) {
+		const struct rtr_pkt_src *s = &out->src[i];
 
 		if (rte_is_same_ether_addr(&s->mac, &w->learned_mac) &&
 		    memcmp(&s->ip, &w->learned_ip, sizeof(s->ip)) == 0)
@@ -42,9 +42,7 @@ process(struct rtr_worker *w, struct rtr *r, struct rte_mbuf **pkts, uint16_t n,
 	w->st.rx += n;
 	rtr_classify_burst(&r->cls_ctx, pkts, n, &out, &w->cls);
 
-	learn_peers(w, r, &out.esp);
-	learn_peers(w, r, &out.ike);
-	learn_peers(w, r, &out.tcp);
+	learn_peers(w, r, &out);
 
 	w->st.esp += out.esp.n;
 	memcpy(fwd, out.esp.pkts, out.esp.n * sizeof(fwd[0]));

@@ -214,7 +214,7 @@ check_ip_exit(const struct tcase *c, const struct rte_mbuf *m)
 {
 	const struct rtr_cls_ip_exit *x = ip_exit(c->exit);
 	const struct esp_pkt_info *pi = &x->info[0];
-	const struct rtr_pkt_src *src = &x->src[0];
+	const struct rtr_pkt_src *src = &out.src[0];
 
 	/* Ethernet gone, padding trimmed, the IP packet itself untouched */
 	assert_int_equal(m->data_len, c->pi.ip_len);
@@ -226,6 +226,7 @@ check_ip_exit(const struct tcase *c, const struct rte_mbuf *m)
 	assert_int_equal(pi->proto_off, c->pi.proto_off);
 	assert_int_equal(pi->family, c->pi.family);
 	assert_int_equal(pi->udp, c->pi.udp);
+	assert_int_equal(out.n_src, 1);
 	assert_memory_equal(&src->mac, c->frame + 6, 6);
 	assert_int_equal(src->ip.family, c->pi.family);
 	if (c->pi.family == 4)
@@ -284,10 +285,31 @@ test_bursts(void **state)
 		struct rte_mbuf *pkts[RTR_CLASSIFY_BURST_MAX];
 		uint16_t want[RTR_CLS_EXIT_COUNT] = { 0 };
 		struct rtr_classify_stats before = st;
+		struct rtr_pkt_src srcs[RTR_CLASSIFY_BURST_MAX];
+		uint16_t n_src = 0;
 
 		for (unsigned int i = 0; i < n; i++)
 			pkts[i] = t_mbuf_from(cases[start + i].frame, cases[start + i].len);
+		/* the senders the IP exits should list: one per run of packets from the same one */
+		for (unsigned int i = 0; i < n; i++) {
+			const struct tcase *c = &cases[start + i];
+			struct rtr_pkt_src x;
+
+			if (c->exit > RTR_CLS_EXIT_TCP)
+				continue;
+			memset(&x, 0, sizeof(x));
+			x.ip.family = c->pi.family;
+			memcpy(&x.mac, c->frame + 6, 6);
+			memcpy(x.ip.v6, c->frame + 14 + (c->pi.family == 4 ? 12 : 8),
+			       c->pi.family == 4 ? 4 : 16);
+			if (n_src == 0 || memcmp(&srcs[n_src - 1], &x, sizeof(x)) != 0)
+				srcs[n_src++] = x;
+		}
 		uint16_t ok = rtr_classify_burst(&ctx, pkts, (uint16_t)n, &out, &st);
+
+		assert_int_equal(out.n_src, n_src);
+		for (uint16_t j = 0; j < n_src; j++)
+			assert_memory_equal(&out.src[j], &srcs[j], sizeof(srcs[j]));
 
 		for (unsigned int i = 0; i < n; i++) {
 			const struct tcase *c = &cases[start + i];
