@@ -3,7 +3,7 @@
  * IKE_AUTH (RFC 7296 1.2), both roles, and the first CHILD SA:
  *
  *   Initiator                          Responder
- *   HDR, SK{IDi, [IDr,] AUTH, N(INITIAL_CONTACT), [N(USE_TRANSPORT_MODE),]
+ *   HDR, SK{IDi, [IDr,] AUTH, [N(INITIAL_CONTACT),] [N(USE_TRANSPORT_MODE),]
  *           SAi2, TSi, TSr}        -->
  *                                  <-- HDR, SK{IDr, AUTH, [N(USE_TRANSPORT_MODE),] SAr2, TSi, TSr}
  *                                      or HDR, SK{IDr, AUTH, N(NO_PROPOSAL_CHOSEN |
@@ -311,6 +311,19 @@ ike_auth_request(struct ike_engine *e, struct ike_sa_obj *sa, const struct ike_d
 /* ---- initiator ---------------------------------------------------------------------------------
  */
 
+/* RFC 7296 2.4: INITIAL_CONTACT asserts that this IKE SA is the only one between the two
+ * identities, and the peer drops every other it holds with us. Said only while the engine has no
+ * other IKE SA with the peer in any state (a set-up under way included): a second IKE SA to the
+ * same peer must not tear down the first. After a restart the engine holds none, and says it. */
+static bool
+alone_with_peer(const struct ike_engine *e, const struct ike_sa_obj *sa)
+{
+	for (uint32_t i = 0; i < e->n_sa; i++)
+		if (e->heap[i] != sa && e->heap[i]->peer == sa->peer)
+			return false;
+	return true;
+}
+
 int
 ike_auth_start(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 {
@@ -346,7 +359,8 @@ ike_auth_start(struct ike_engine *e, struct ike_sa_obj *sa, uint64_t now)
 	ike_wr_id(&w, IKE_PT_IDI, &our);
 	ike_wr_id(&w, IKE_PT_IDR, &their);
 	ike_wr_auth(&w, &a);
-	ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_INITIAL_CONTACT });
+	if (alone_with_peer(e, sa))
+		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_INITIAL_CONTACT });
 	if (sa->first_transport)
 		ike_wr_notify(&w, &(struct ike_notify){ .type = IKE_N_USE_TRANSPORT_MODE });
 	list = ike_prop_list(peer, false, &n);

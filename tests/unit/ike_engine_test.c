@@ -152,15 +152,22 @@ t_reset(void)
 void
 t_start(void)
 {
-	for (int i = 0; i < T_SIDES; i++) {
-		struct ike_io io = { .ctx = &t_side[i],
-				     .send = on_send,
-				     .child_up = on_child_up,
-				     .child_down = on_child_down,
-				     .log = on_log };
+	for (int i = 0; i < T_SIDES; i++)
+		t_restart(i);
+}
 
-		assert_int_equal(ike_engine_create(&t_side[i].cfg, &io, &t_side[i].e), 0);
-	}
+void
+t_restart(int side)
+{
+	struct ike_io io = { .ctx = &t_side[side],
+			     .send = on_send,
+			     .child_up = on_child_up,
+			     .child_down = on_child_down,
+			     .log = on_log };
+
+	ike_engine_free(t_side[side].e);
+	t_side[side].e = NULL;
+	assert_int_equal(ike_engine_create(&t_side[side].cfg, &io, &t_side[side].e), 0);
 }
 
 void

@@ -59,6 +59,9 @@ extern void (*t_mangle)(struct t_pkt *p); /* called on every datagram as it is d
 void t_reset(void);
 void t_start(void);
 void t_stop(void);
+/* The side's engine replaced by a fresh one with the same config (a restart: its SAs forgotten
+ * without a word; the event log of t_side stays). */
+void t_restart(int side);
 
 /* A initiates with B (or from -> to). */
 void t_initiate(int from, int to);

@@ -544,9 +544,27 @@ test_delete_ike(void **state)
 	t_stop();
 }
 
-/* An IKE_AUTH with INITIAL_CONTACT (our initiator always sends it: a restarted peer) drops the
- * responder's other IKE SAs with that identity, and their CHILD SAs before the new pair is up;
- * another peer's stay. */
+/* A's IKE_AUTH request to B; returns whether it carries N(INITIAL_CONTACT). */
+static bool
+auth_says_initial_contact(void)
+{
+	struct ike_payloads inner;
+	const struct t_pkt *p;
+
+	t_step(T_A, IKE_SA_INIT, false);
+	t_step(T_B, IKE_SA_INIT, true);
+	/* HDR, SK{IDi, IDr, AUTH, [N(INITIAL_CONTACT)], SAi2, TSi, TSr} */
+	p = t_step(T_A, IKE_AUTH, false);
+	t_open(T_B, p, &inner);
+	bool ic = ike_find_notify(&inner, IKE_N_INITIAL_CONTACT) != NULL;
+
+	t_step(T_B, IKE_AUTH, true);
+	return ic;
+}
+
+/* INITIAL_CONTACT (RFC 7296 2.4): an initiator says it only when it holds no other IKE SA with the
+ * peer (the first after a start), and a responder that hears it drops its other IKE SAs with that
+ * identity, and their CHILD SAs before the new pair is up; another peer's stay. */
 static void
 test_initial_contact(void **state)
 {
@@ -556,22 +574,33 @@ test_initial_contact(void **state)
 	t_initiate(T_C, T_B);
 	establish(T_C, T_B);
 	t_initiate(T_A, T_B);
-	establish(T_A, T_B);
+	assert_true(auth_says_initial_contact()); /* A's first */
 	assert_int_equal(t_side[T_B].n_up, 2);
-	assert_int_equal(t_side[T_B].n_down, 0);
 
-	/* A again, as after a restart: IKE_SA_INIT, then IKE_AUTH with N(INITIAL_CONTACT) */
+	/* a second IKE SA from A while the first stands: no INITIAL_CONTACT, B keeps both */
 	t_initiate(T_A, T_B);
-	establish(T_A, T_B);
-	assert_int_equal(t_side[T_B].n_up, 3);
-	assert_int_equal(t_side[T_B].n_down, 1);
-	assert_int_equal(t_side[T_B].down[0], t_side[T_B].up[1].ev.id);
-	assert_int_equal(t_sas(T_B, "established"), 2); /* C's and A's new one */
-	assert_int_equal(T_STAT(T_B, deletes), 1);
-	assert_int_equal(T_STAT(T_B, child_sa_down), 1);
-	/* nothing went on the wire about it: A's old IKE SA is A's own business */
+	assert_false(auth_says_initial_contact());
 	assert_int_equal(t_queued(), 0);
+	assert_int_equal(t_side[T_B].n_up, 3);
+	assert_int_equal(t_side[T_B].n_down, 0);
+	assert_int_equal(t_sas(T_B, "established"), 3);
 	assert_int_equal(t_sas(T_A, "established"), 2);
+
+	/* A restarts (its SAs forgotten, B not told) and sets up again: INITIAL_CONTACT */
+	t_restart(T_A);
+	t_initiate(T_A, T_B);
+	assert_true(auth_says_initial_contact());
+	assert_int_equal(t_side[T_B].n_up, 4);
+	assert_int_equal(t_side[T_B].n_down, 2);
+	assert_true(t_down(T_B, t_side[T_B].up[1].ev.id)); /* both of A's old pairs, in any order */
+	assert_true(t_down(T_B, t_side[T_B].up[2].ev.id));
+	assert_false(t_down(T_B, t_side[T_B].up[3].ev.id));
+	assert_int_equal(t_sas(T_B, "established"), 2); /* C's and A's new one */
+	assert_int_equal(T_STAT(T_B, deletes), 2);
+	assert_int_equal(T_STAT(T_B, child_sa_down), 2);
+	/* nothing went on the wire about it: A's old IKE SAs are A's own business */
+	assert_int_equal(t_queued(), 0);
+	assert_int_equal(t_sas(T_A, "established"), 1);
 	assert_int_equal(t_side[T_C].n_down, 0);
 	t_stop();
 }
