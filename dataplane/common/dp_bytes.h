@@ -58,4 +58,25 @@ ipv4_hdr20_sum(const uint8_t *ip)
 	return (uint16_t)s;
 }
 
+/* A sender's IPv4 header from a template: the RFC 1071 sum of the template's 20 bytes as big-endian
+ * 16-bit values, taken once with the per-packet fields (TOS, length, id, checksum) at 0 ... */
+static inline uint32_t
+ipv4_tmpl_sum(const uint8_t *ip)
+{
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 20; i += 2)
+		sum += load_be16(ip + i);
+	return sum;
+}
+
+/* ... then per packet, with those fields' values added: the checksum to store with store_be16(). */
+static inline uint16_t
+ipv4_cksum_finish(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
 #endif /* DVIPSEC_DP_BYTES_H */

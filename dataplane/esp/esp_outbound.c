@@ -80,15 +80,11 @@ fill_outer(struct esp_lcore *lc, const struct esp_sa *sa, uint8_t *out, uint32_t
 		/* RFC 4301 5.1.2.1: DSCP and ECN copied from the inner header */
 		uint8_t tos = (inner[0] >> 4) == 4 ? inner[1] : (uint8_t)(load_be16(inner) >> 4);
 		uint16_t id = lc->ip_id++;
-		/* the template's sum and the three fields filled here (RFC 1071, as GRE does) */
-		uint32_t sum = sa->rt.outer_ck_base + tos + total + id;
 
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
 		out[1] = tos;
 		store_be16(out + 2, (uint16_t)total);
 		store_be16(out + 4, id);
-		store_be16(out + 10, (uint16_t)~sum);
+		store_be16(out + 10, ipv4_cksum_finish(sa->rt.outer_ck_base + tos + total + id));
 		off = sizeof(struct rte_ipv4_hdr);
 	} else {
 		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)out;

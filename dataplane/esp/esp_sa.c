@@ -103,9 +103,7 @@ build_outer_template(struct esp_sa *sa)
 		h->src_addr = p->local.v4;
 		h->dst_addr = p->remote.v4;
 		len = sizeof(*h);
-		sa->rt.outer_ck_base = 0;
-		for (uint32_t i = 0; i < sizeof(*h); i += 2)
-			sa->rt.outer_ck_base += load_be16(t + i);
+		sa->rt.outer_ck_base = ipv4_tmpl_sum(t);
 	} else if (p->mode == ESP_MODE_TUNNEL) {
 		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)t;
 

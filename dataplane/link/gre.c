@@ -73,8 +73,7 @@ gre_link_init(struct gre_link *link, const struct rte_ether_addr *src_mac,
 	ip[9] = IPPROTO_GRE_NUM;
 	memcpy(ip + 12, &src_ip, 4);
 	memcpy(ip + 16, &dst_ip, 4);
-	for (int i = 0; i < GRE_IPV4_LEN; i += 2)
-		link->ck_base += load_be16(ip + i);
+	link->ck_base = ipv4_tmpl_sum(ip);
 }
 
 /* Moves the passed packets of the chunk [start, start + passed) down to join the `ok` packets
@@ -140,11 +139,7 @@ encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t prot
 	store_be16(ip + 2, (uint16_t)ip_len);
 	store_be16(ip + 4, id);
 
-	uint32_t sum = link->ck_base + ip_len + id;
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	store_be16(ip + 10, (uint16_t)~sum);
+	store_be16(ip + 10, ipv4_cksum_finish(link->ck_base + ip_len + id));
 	store_be16(g, (uint16_t)(GRE_F_KEY | (link->seq_on ? GRE_F_SEQ : 0)));
 	store_be16(g + 2, proto);
 	store_be32(g + 4, key);

@@ -116,8 +116,7 @@ struct rtr_worker {
 	struct dct_picker picker;
 	struct gre_link link[CFG_MAX_TARGETS];
 	struct rtr_txq txq[CFG_MAX_TARGETS];
-	struct rte_ether_addr learned_mac; /* last peer MAC reported to the main lcore */
-	struct esp_addr learned_ip;
+	struct rtr_pkt_src learned; /* last peer MAC and address reported to the main lcore */
 	uint16_t lcore;
 	uint16_t queue;
 	struct dp_idle idle;

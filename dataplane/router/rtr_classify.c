@@ -556,14 +556,6 @@ classify_one(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, struct verd
 	}
 }
 
-static inline bool
-same_src(const struct rtr_pkt_src *a, const struct rtr_pkt_src *b)
-{
-	if (!rte_is_same_ether_addr(&a->mac, &b->mac) || a->ip.family != b->ip.family)
-		return false;
-	return a->ip.family == 4 ? a->ip.v4 == b->ip.v4 : memcmp(a->ip.v6, b->ip.v6, 16) == 0;
-}
-
 static inline void
 to_ip_exit(struct rtr_classify_out *out, struct rtr_cls_ip_exit *x, struct rte_mbuf *m,
 	   const struct verdict *v)
@@ -576,7 +568,7 @@ to_ip_exit(struct rtr_classify_out *out, struct rtr_cls_ip_exit *x, struct rte_m
 	if (&x->info[x->n] != v->pi)
 		x->info[x->n] = *v->pi;
 	x->n++;
-	if (out->n_src == 0 || !same_src(&out->src[out->n_src - 1], &v->src))
+	if (out->n_src == 0 || !rtr_pkt_src_same(&out->src[out->n_src - 1], &v->src))
 		out->src[out->n_src++] = v->src;
 }
 

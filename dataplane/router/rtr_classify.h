@@ -19,7 +19,9 @@
 #ifndef DVIPSEC_RTR_CLASSIFY_H
 #define DVIPSEC_RTR_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -98,6 +100,14 @@ struct rtr_pkt_src {
 	struct esp_addr ip;
 	struct rte_ether_addr mac;
 };
+
+static inline bool
+rtr_pkt_src_same(const struct rtr_pkt_src *a, const struct rtr_pkt_src *b)
+{
+	if (!rte_is_same_ether_addr(&a->mac, &b->mac) || a->ip.family != b->ip.family)
+		return false;
+	return a->ip.family == 4 ? a->ip.v4 == b->ip.v4 : memcmp(a->ip.v6, b->ip.v6, 16) == 0;
+}
 
 /* An exit for IP packets: data at the IP header, Ethernet stripped, padding trimmed. */
 struct rtr_cls_ip_exit {

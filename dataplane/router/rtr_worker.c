@@ -18,15 +18,13 @@ learn_peers(struct rtr_worker *w, struct rtr *r, const struct rtr_classify_out *
 	for (uint16_t i = 0; i < out->n_src; i++) {
 		const struct rtr_pkt_src *s = &out->src[i];
 
-		if (rte_is_same_ether_addr(&s->mac, &w->learned_mac) &&
-		    memcmp(&s->ip, &w->learned_ip, sizeof(s->ip)) == 0)
+		if (rtr_pkt_src_same(s, &w->learned))
 			continue;
 
 		struct rtr_learn l = { .ip = s->ip, .mac = s->mac };
 
 		if (rte_ring_mp_enqueue_elem(r->learn_ring, &l, sizeof(l)) == 0) {
-			w->learned_mac = s->mac;
-			w->learned_ip = s->ip;
+			w->learned = *s;
 		}
 	}
 }

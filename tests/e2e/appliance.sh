@@ -80,7 +80,7 @@ RK_SECS=10
 KILL_DETECT_MS=1000
 
 e2e_prereqs
-trap e2e_cleanup EXIT
+trap 'appliance_exit "${E2E_KEEP:-}"' EXIT
 trap 'echo interrupted; exit 130' INT
 trap 'exit 143' TERM HUP
 

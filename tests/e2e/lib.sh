@@ -20,7 +20,7 @@
 #   write_conn / initiate / terminate / final_pairs / ike_stat / dist_stat / fail (dumps
 #   diagnostics, exits 1); from appliance_lib.sh: charon_sa, swanctl_c, tel, tel_value, row,
 #   shutdown_row ...
-# The EXIT trap (e2e_cleanup) stops everything that was started and removes what was created,
+# The EXIT trap (appliance_exit, appliance_lib.sh) stops everything that was started and removes what was created,
 # whatever path the test takes.
 
 E2E_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -54,25 +54,6 @@ e2e_prereqs() {
 		echo "FAIL: $why"
 		exit 1
 	fi
-}
-
-# shellcheck disable=SC2317  # called by the EXIT trap
-e2e_cleanup() {
-	local rc=$? job
-	trap - EXIT INT TERM HUP
-	set +e
-	for job in $(jobs -p); do # background helpers of the rows (load, watchers)
-		kill "$job" 2>/dev/null
-	done
-	appliance_teardown
-	if [ -n "$WORK" ]; then
-		if [ -n "${E2E_KEEP:-}" ]; then
-			echo "work directory kept: $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
-	exit "$rc"
 }
 
 fail() {

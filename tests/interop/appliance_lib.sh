@@ -132,6 +132,27 @@ appliance_teardown() {
 	fi
 }
 
+# appliance_exit KEEP: the scripts' EXIT trap. Background jobs killed, appliance_teardown, the work
+# directory removed unless KEEP is non-empty; exits with the status the script was ending with.
+# shellcheck disable=SC2317  # called by the EXIT trap
+appliance_exit() {
+	local rc=$? keep=${1:-} job
+	trap - EXIT INT TERM HUP
+	set +e
+	for job in $(jobs -p); do # background helpers of the rows (load, watchers)
+		kill "$job" 2>/dev/null
+	done
+	appliance_teardown
+	if [ -n "$WORK" ]; then
+		if [ -n "$keep" ]; then
+			echo "work directory kept: $WORK"
+		else
+			rm -rf "$WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
 swanctl_c() {
 	ip netns exec "$NS_CLIENT" swanctl "$@" --uri "unix://$WORK/charon.vici"
 }

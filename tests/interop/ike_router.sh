@@ -114,22 +114,7 @@ if [ -n "$why" ]; then
 	exit 1
 fi
 
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM HUP
-	set +e
-	appliance_teardown
-	if [ -n "$WORK" ]; then
-		if [ -n "${IKE_RTR_KEEP:-}" ]; then
-			echo "work directory kept: $WORK"
-		else
-			rm -rf "$WORK"
-		fi
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
+trap 'appliance_exit "${IKE_RTR_KEEP:-}"' EXIT
 trap 'echo interrupted; exit 130' INT
 trap 'exit 143' TERM HUP
 
