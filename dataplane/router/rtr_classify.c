@@ -558,18 +558,86 @@ classify_one(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, struct verd
 
 static inline void
 to_ip_exit(struct rtr_classify_out *out, struct rtr_cls_ip_exit *x, struct rte_mbuf *m,
-	   const struct verdict *v)
+	   const struct esp_pkt_info *pi, const struct rtr_pkt_src *src)
 {
-	/* data at the IP header, without the Ethernet padding behind the packet */
-	rte_pktmbuf_adj(m, ETH_LEN);
-	m->data_len = v->pi->ip_len;
-	m->pkt_len = v->pi->ip_len;
+	/* data at the IP header, without the Ethernet padding behind the packet (the frame holds
+	 * both headers: classify checked) */
+	m->data_off += ETH_LEN;
+	m->data_len = pi->ip_len;
+	m->pkt_len = pi->ip_len;
 	x->pkts[x->n] = m;
-	if (&x->info[x->n] != v->pi)
-		x->info[x->n] = *v->pi;
+	if (&x->info[x->n] != pi)
+		x->info[x->n] = *pi;
 	x->n++;
-	if (out->n_src == 0 || !rtr_pkt_src_same(&out->src[out->n_src - 1], &v->src))
-		out->src[out->n_src++] = v->src;
+	if (out->n_src == 0 || !rtr_pkt_src_same(&out->src[out->n_src - 1], src))
+		out->src[out->n_src++] = *src;
+}
+
+/*
+ * The common case in one pass: unicast to our MAC, IPv4 without options or fragmentation, ESP or
+ * ESP-in-UDP to a DVIPA with room for the ESP header, a good checksum, a unicast source. For those
+ * frames exactly what classify_one() sends to the ESP exit, with the same info, at about half the
+ * cost (~20 cycles instead of ~30); any other frame (false) takes classify_one(), which names the
+ * reason for a drop.
+ */
+static inline bool
+fast_esp4(const struct rtr_classify_ctx *ctx, const struct rte_mbuf *m, struct esp_pkt_info *pi,
+	  struct rtr_pkt_src *src)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip = f + ETH_LEN;
+	uint32_t len = m->data_len;
+	uint32_t d32, s32, mac32;
+	uint16_t d16, mac16;
+
+	if (m->nb_segs != 1 || len < ETH_LEN + IPV4_MIN_LEN + ESP_HDR_LEN)
+		return false;
+	memcpy(&d32, f, 4);
+	memcpy(&d16, f + 4, 2);
+	memcpy(&mac32, &ctx->port_mac, 4);
+	memcpy(&mac16, ctx->port_mac.addr_bytes + 4, 2);
+	if (d32 != mac32 || d16 != mac16 || (f[RTE_ETHER_ADDR_LEN] & 1) ||
+	    load_be16(f + 12) != RTE_ETHER_TYPE_IPV4 || ip[0] != 0x45)
+		return false;
+
+	uint32_t tot = load_be16(ip + 2);
+	uint8_t proto = ip[9];
+
+	if (tot > len - ETH_LEN || (load_be16(ip + 6) & 0x3fff) != 0 || !is_dvipa4(ctx, ip + 16))
+		return false;
+	if (proto == IPPROTO_ESP) {
+		if (tot < IPV4_MIN_LEN + ESP_HDR_LEN)
+			return false;
+		pi->udp = 0;
+		pi->esp_off = IPV4_MIN_LEN;
+	} else {
+		const uint8_t *udp = ip + IPV4_MIN_LEN;
+
+		/* room for the ESP header behind UDP: never a keepalive; a zero SPI is IKE */
+		if (proto != IPPROTO_UDP || tot < IPV4_MIN_LEN + UDP_LEN + ESP_HDR_LEN ||
+		    load_be16(udp + 2) != ESP_UDP_PORT ||
+		    load_be16(udp + 4) != tot - IPV4_MIN_LEN || load_be32(udp + UDP_LEN) == 0)
+			return false;
+		pi->udp = 1;
+		pi->esp_off = IPV4_MIN_LEN + UDP_LEN;
+	}
+
+	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && ipv4_hdr20_sum(ip) != 0xffff))
+		return false;
+	memcpy(&s32, ip + 12, 4);
+	if (s32 == 0 || s32 == UINT32_MAX || (ip[12] & 0xf0) == 0xe0)
+		return false;
+	pi->ip_len = (uint16_t)tot;
+	pi->l3_len = IPV4_MIN_LEN;
+	pi->proto_off = 9;
+	pi->family = 4;
+	src->ip.family = 4;
+	src->ip.v4 = s32;
+	memcpy(&src->mac, f + RTE_ETHER_ADDR_LEN, RTE_ETHER_ADDR_LEN);
+	return true;
 }
 
 uint16_t
@@ -581,9 +649,21 @@ rtr_classify_burst(const struct rtr_classify_ctx *ctx, struct rte_mbuf **pkts, u
 	if (n > RTR_CLASSIFY_BURST_MAX)
 		n = RTR_CLASSIFY_BURST_MAX;
 
+	uint16_t n_fast = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct verdict v = { .pi = &out->esp.info[out->esp.n] };
+		struct esp_pkt_info *pi = &out->esp.info[out->esp.n];
+		struct rtr_pkt_src src = { .ip.family = 0 }; /* the unused address bytes too */
+
+		if (likely(fast_esp4(ctx, m, pi, &src))) {
+			to_ip_exit(out, &out->esp, m, pi, &src);
+			n_fast++;
+			continue;
+		}
+
+		struct verdict v = { .pi = pi };
+
 		memset(v.pi, 0, sizeof(*v.pi));
 
 		enum rtr_cls_exit exit = classify_one(ctx, m, &v);
@@ -591,13 +671,13 @@ rtr_classify_burst(const struct rtr_classify_ctx *ctx, struct rte_mbuf **pkts, u
 		st->exits[exit]++;
 		switch (exit) {
 		case RTR_CLS_EXIT_ESP:
-			to_ip_exit(out, &out->esp, m, &v);
+			to_ip_exit(out, &out->esp, m, v.pi, &v.src);
 			break;
 		case RTR_CLS_EXIT_IKE:
-			to_ip_exit(out, &out->ike, m, &v);
+			to_ip_exit(out, &out->ike, m, v.pi, &v.src);
 			break;
 		case RTR_CLS_EXIT_TCP:
-			to_ip_exit(out, &out->tcp, m, &v);
+			to_ip_exit(out, &out->tcp, m, v.pi, &v.src);
 			break;
 		case RTR_CLS_EXIT_REPLY:
 			st->replies[v.why]++;
@@ -610,6 +690,7 @@ rtr_classify_burst(const struct rtr_classify_ctx *ctx, struct rte_mbuf **pkts, u
 			break;
 		}
 	}
+	st->exits[RTR_CLS_EXIT_ESP] += n_fast;
 	st->rx_packets += n;
 	return (uint16_t)(n - out->n_drop);
 }
