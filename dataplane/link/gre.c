@@ -96,8 +96,18 @@ merge_chunk(struct rte_mbuf **pkts, struct gre_info *info, uint16_t ok, uint16_t
 
 /* -- encap ------------------------------------------------------------------------------------- */
 
-static enum gre_drop
-encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t proto)
+/* What encap_one needs of the link, read once per chunk: stores into packets (bytes) may alias
+ * anything, so fields read through the link pointer would be reloaded after each one. */
+struct encap_state {
+	uint8_t tmpl[GRE_ETH_LEN + GRE_IPV4_LEN];
+	uint32_t ck_base;
+	uint32_t seq;
+	uint16_t ip_id;
+	bool seq_on;
+};
+
+static inline enum gre_drop
+encap_one(struct encap_state *es, struct rte_mbuf *m, uint32_t key, uint16_t proto)
 {
 	if (key & GRE_KEY_RESERVED)
 		return GRE_DROP_BAD_KEY;
@@ -115,7 +125,7 @@ encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t prot
 		return GRE_DROP_UNKNOWN_PROTO;
 	}
 
-	uint32_t gre_len = GRE_HDR_LEN(link->seq_on);
+	uint32_t gre_len = GRE_HDR_LEN(es->seq_on);
 	uint32_t hdr_len = GRE_ETH_LEN + GRE_IPV4_LEN + gre_len;
 	uint32_t ip_len = m->pkt_len + GRE_IPV4_LEN + gre_len;
 
@@ -129,22 +139,22 @@ encap_one(struct gre_link *link, struct rte_mbuf *m, uint32_t key, uint16_t prot
 		return GRE_DROP_NO_HEADROOM;
 	uint8_t *ip = f + GRE_ETH_LEN;
 	uint8_t *g = ip + GRE_IPV4_LEN;
-	uint16_t id = link->ip_id++;
+	uint16_t id = es->ip_id++;
 
 	/* Ethernet and IPv4 from the template; length, id and checksum patched (RFC 1071 sum of
 	 * the template's constant words plus the two variable ones); GRE written whole */
 	/* constant sizes: a variable one becomes rep movs, ~30 cycles for 34 bytes */
-	memcpy(f, link->tmpl, 32);
-	memcpy(f + 32, link->tmpl + 32, GRE_ETH_LEN + GRE_IPV4_LEN - 32);
+	memcpy(f, es->tmpl, 32);
+	memcpy(f + 32, es->tmpl + 32, GRE_ETH_LEN + GRE_IPV4_LEN - 32);
 	store_be16(ip + 2, (uint16_t)ip_len);
 	store_be16(ip + 4, id);
 
-	store_be16(ip + 10, ipv4_cksum_finish(link->ck_base + ip_len + id));
-	store_be16(g, (uint16_t)(GRE_F_KEY | (link->seq_on ? GRE_F_SEQ : 0)));
+	store_be16(ip + 10, ipv4_cksum_finish(es->ck_base + ip_len + id));
+	store_be16(g, (uint16_t)(GRE_F_KEY | (es->seq_on ? GRE_F_SEQ : 0)));
 	store_be16(g + 2, proto);
 	store_be32(g + 4, key);
-	if (link->seq_on)
-		store_be32(g + 8, link->seq++);
+	if (es->seq_on)
+		store_be32(g + 8, es->seq++);
 	m->l2_len = GRE_ETH_LEN;
 	m->l3_len = GRE_IPV4_LEN;
 	return GRE_DROP_NONE;
@@ -155,22 +165,31 @@ encap_chunk(struct gre_link *link, struct rte_mbuf **pkts, const uint32_t *keys,
 	    const uint16_t *protos, uint16_t n, struct gre_stats *st)
 {
 	struct rte_mbuf *failed[GRE_BURST_MAX];
+	struct encap_state es = { .ck_base = link->ck_base,
+				  .seq = link->seq,
+				  .ip_id = link->ip_id,
+				  .seq_on = link->seq_on };
+	uint64_t bytes = 0;
 	uint16_t ok = 0, nf = 0;
 
+	memcpy(es.tmpl, link->tmpl, sizeof(es.tmpl));
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = m->pkt_len;
-		enum gre_drop why = encap_one(link, m, keys[i], protos != NULL ? protos[i] : 0);
+		enum gre_drop why = encap_one(&es, m, keys[i], protos != NULL ? protos[i] : 0);
 
 		if (likely(why == GRE_DROP_NONE)) {
-			st->encap_packets++;
-			st->encap_bytes += len;
+			bytes += len;
 			pkts[ok++] = m;
 		} else {
 			st->drops[why]++;
 			failed[nf++] = m;
 		}
 	}
+	link->ip_id = es.ip_id;
+	link->seq = es.seq;
+	st->encap_packets += ok;
+	st->encap_bytes += bytes;
 	memcpy(pkts + ok, failed, nf * sizeof(*failed));
 	return ok;
 }
