@@ -17,6 +17,7 @@
 #define DVIPSEC_ESP_H
 
 #include <assert.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -194,11 +195,36 @@ uint16_t esp_outbound_burst(struct esp_lcore *lc, struct esp_sa *const *sas, str
  * esp (from the SPI, esp_len bytes through the ICV) to out. Does not touch the packet and does not
  * verify the ICV: the result is a hint for flow lookup only. Returns the bytes written (fewer than
  * len when the payload is shorter), or -EINVAL when the packet cannot be ESP for this SA. */
-int esp_peek(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-	     uint8_t *out, uint32_t len);
-/* The same for payload bytes [off, off + len); off % 16 + len <= ESP_PEEK_MAX. */
-int esp_peek_at(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-		uint32_t off, uint8_t *out, uint32_t len);
+/* The same for payload bytes [off, off + len); off % 16 + len <= ESP_PEEK_MAX. Inline: the
+ * router calls it for every packet. */
+static inline int
+esp_peek_at(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
+	    uint32_t off, uint8_t *out, uint32_t len)
+{
+	const uint32_t payload_off = ESP_HDR_LEN + ESP_IV_LEN;
+	const uint32_t min_ct = 4; /* pad length + next header, 4-byte aligned */
+
+	if (esp_len < payload_off + min_ct + ESP_ICV_LEN || len > ESP_PEEK_MAX ||
+	    off % 16 + len > ESP_PEEK_MAX)
+		return -EINVAL;
+
+	uint32_t avail = esp_len - payload_off - ESP_ICV_LEN;
+
+	if (off >= avail)
+		return -EINVAL;
+
+	uint32_t n = len < avail - off ? len : avail - off;
+
+	sa->rt.peek(lc, sa, esp + ESP_HDR_LEN, off, esp + payload_off + off, out, n);
+	return (int)n;
+}
+
+static inline int
+esp_peek(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
+	 uint8_t *out, uint32_t len)
+{
+	return esp_peek_at(lc, sa, esp, esp_len, 0, out, len);
+}
 /* The trailer's next header (transport mode: the upper protocol), decrypted without the ICV check:
  * 0..255, or -EINVAL. */
 int esp_peek_next_header(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp,

@@ -157,31 +157,6 @@ esp_peek_chacha(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *iv
 }
 
 int
-esp_peek_at(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-	    uint32_t off, uint8_t *out, uint32_t len)
-{
-	if (esp_len < ESP_PAYLOAD_OFF + ESP_MIN_CIPHERTEXT + ESP_ICV_LEN || len > ESP_PEEK_MAX ||
-	    off % AES_BLOCK + len > ESP_PEEK_MAX)
-		return -EINVAL;
-	uint32_t avail = esp_len - ESP_PAYLOAD_OFF - ESP_ICV_LEN;
-
-	if (off >= avail)
-		return -EINVAL;
-
-	uint32_t n = RTE_MIN(len, avail - off);
-
-	sa->rt.peek(lc, sa, esp + ESP_IV_OFF, off, esp + ESP_PAYLOAD_OFF + off, out, n);
-	return (int)n;
-}
-
-int
-esp_peek(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
-	 uint8_t *out, uint32_t len)
-{
-	return esp_peek_at(lc, sa, esp, esp_len, 0, out, len);
-}
-
-int
 esp_peek_next_header(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp,
 		     uint32_t esp_len)
 {

@@ -151,9 +151,15 @@ rtr_flow_transport(struct esp_lcore *lc, const struct rtr *r, const struct esp_s
 	return flow_ports(b, (uint32_t)n, (uint8_t)proto, f);
 }
 
+/* The last SA found in this burst: a burst mostly holds packets of one SA. */
+struct sa_memo {
+	uint32_t spi_be;
+	const struct esp_sa *sa;
+};
+
 static enum rtr_drop
 flow_esp(struct rtr_worker *w, const struct rtr *r, const uint8_t *ip,
-	 const struct esp_pkt_info *pi, struct rtr_flow *f)
+	 const struct esp_pkt_info *pi, struct rtr_flow *f, struct sa_memo *memo)
 {
 	const uint8_t *esp = ip + pi->esp_off;
 	uint32_t spi_be, seq_be;
@@ -163,10 +169,15 @@ flow_esp(struct rtr_worker *w, const struct rtr *r, const uint8_t *ip,
 	memcpy(&spi_be, esp, 4);
 	memcpy(&seq_be, esp + 4, 4);
 
-	const struct esp_sa *sa = esp_sa_table_lookup(r->sa_tbl, spi_be);
+	const struct esp_sa *sa = memo->sa;
 
-	if (sa == NULL)
-		return RTR_DROP_UNKNOWN_SPI;
+	if (sa == NULL || spi_be != memo->spi_be) {
+		sa = esp_sa_table_lookup(r->sa_tbl, spi_be);
+		if (sa == NULL)
+			return RTR_DROP_UNKNOWN_SPI;
+		memo->spi_be = spi_be;
+		memo->sa = sa;
+	}
 	if (!!(sa->rt.flags & ESP_SA_F_UDP) != pi->udp)
 		return RTR_DROP_ENCAP_MISMATCH;
 
@@ -213,10 +224,11 @@ rtr_flow_esp_burst(struct rtr_worker *w, const struct rtr *r, struct rte_mbuf **
 		   const struct esp_pkt_info *pi, struct rtr_flow *flows, uint16_t n)
 {
 	uint8_t drop[DP_BURST * 2];
+	struct sa_memo memo = { 0, NULL }; /* only within the burst: the RCU section */
 
 	for (uint16_t i = 0; i < n; i++) {
 		drop[i] = (uint8_t)flow_esp(w, r, rte_pktmbuf_mtod(pkts[i], const uint8_t *),
-					    &pi[i], &flows[i]);
+					    &pi[i], &flows[i], &memo);
 		if (drop[i] != RTR_DROP_NONE)
 			w->st.drops[drop[i]]++;
 	}
