@@ -454,6 +454,28 @@ classify_parsed(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, const st
 	}
 }
 
+/* The IPv4 header checksum, unless the port already judged it. */
+static inline bool
+ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *ip, uint32_t ihl)
+{
+	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	return (ihl == IPV4_MIN_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) == 0xffff;
+}
+
+/* Not 0.0.0.0, 255.255.255.255 or 224.0.0.0/4 (network order): a sender we could answer and
+ * learn a MAC for. */
+static inline bool
+ipv4_src_ok(uint32_t src)
+{
+	return src != 0 && src != UINT32_MAX &&
+	       (rte_be_to_cpu_32(src) & 0xf0000000u) != 0xe0000000u;
+}
+
 static enum rtr_cls_exit
 classify_ipv4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, uint32_t len,
 	      struct verdict *v)
@@ -474,18 +496,13 @@ classify_ipv4(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, uint32_t l
 	if (!is_dvipa4(ctx, ip + 16))
 		return drop(v, RTR_CLS_DROP_NOT_FOR_DVIPA);
 
-	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	     (ihl == IPV4_MIN_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) != 0xffff))
+	if (!ipv4_cksum_ok(m, ip, ihl))
 		return drop(v, RTR_CLS_DROP_BAD_IP_CHECKSUM);
 
 	uint32_t src;
 
 	memcpy(&src, ip + 12, 4);
-	/* 0.0.0.0, 255.255.255.255, 224.0.0.0/4: nothing to answer or to learn a MAC for */
-	if (src == 0 || src == UINT32_MAX || (ip[12] & 0xf0) == 0xe0)
+	if (!ipv4_src_ok(src))
 		return drop(v, RTR_CLS_DROP_BAD_SRC_ADDR);
 	v->src.ip.family = 4;
 	v->src.ip.v4 = src;
@@ -622,13 +639,8 @@ fast_esp4(const struct rtr_classify_ctx *ctx, const struct rte_mbuf *m, struct e
 		pi->esp_off = IPV4_MIN_LEN + UDP_LEN;
 	}
 
-	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    (rx_ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && ipv4_hdr20_sum(ip) != 0xffff))
-		return false;
 	memcpy(&s32, ip + 12, 4);
-	if (s32 == 0 || s32 == UINT32_MAX || (ip[12] & 0xf0) == 0xe0)
+	if (!ipv4_cksum_ok(m, ip, IPV4_MIN_LEN) || !ipv4_src_ok(s32))
 		return false;
 	pi->ip_len = (uint16_t)tot;
 	pi->l3_len = IPV4_MIN_LEN;
