@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Network-order loads and stores at any alignment, for every wire parser and builder. */
+/* Network-order loads and stores at any alignment, and IPv4 header checksums, for every wire
+ * parser and builder. */
 #ifndef DVIPSEC_DP_BYTES_H
 #define DVIPSEC_DP_BYTES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_mbuf.h>
 
 static inline uint16_t
 load_be16(const uint8_t *p)
@@ -56,6 +59,29 @@ ipv4_hdr20_sum(const uint8_t *ip)
 	s = (s & 0xffffu) + (s >> 16);
 	s = (s & 0xffffu) + (s >> 16);
 	return (uint16_t)s;
+}
+
+/* A received IPv4 header's checksum (ihl bytes at ip, the header of m), unless the port already
+ * judged it (RX checksum offload). */
+static inline bool
+ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *ip, uint32_t ihl)
+{
+	uint64_t rx = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	if (rx == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+		return true;
+	if (rx == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		return false;
+	if (ihl == 20)
+		return ipv4_hdr20_sum(ip) == 0xffff;
+
+	uint32_t sum = 0; /* with options (rare): word by word, RFC 1071 */
+
+	for (uint32_t i = 0; i + 1 < ihl; i += 2)
+		sum += load_be16(ip + i);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
 }
 
 /* A sender's IPv4 header from a template: the RFC 1071 sum of the template's 20 bytes as big-endian

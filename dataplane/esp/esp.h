@@ -28,9 +28,12 @@
 #include "esp_replay.h"
 #include "esp_types.h"
 
-#define ESP_BURST_MAX 64
-#define ESP_HDR_LEN   8 /* SPI + sequence number */
-#define ESP_PEEK_MAX  64
+#define ESP_BURST_MAX	   64
+#define ESP_HDR_LEN	   8 /* SPI + sequence number */
+#define ESP_IV_OFF	   ESP_HDR_LEN
+#define ESP_PAYLOAD_OFF	   (ESP_HDR_LEN + ESP_IV_LEN)
+#define ESP_MIN_CIPHERTEXT 4 /* pad length + next header, 4-byte aligned */
+#define ESP_PEEK_MAX	   64
 
 struct IMB_MGR;
 struct esp_lcore;
@@ -201,21 +204,18 @@ static inline int
 esp_peek_at(struct esp_lcore *lc, const struct esp_sa *sa, const uint8_t *esp, uint32_t esp_len,
 	    uint32_t off, uint8_t *out, uint32_t len)
 {
-	const uint32_t payload_off = ESP_HDR_LEN + ESP_IV_LEN;
-	const uint32_t min_ct = 4; /* pad length + next header, 4-byte aligned */
-
-	if (esp_len < payload_off + min_ct + ESP_ICV_LEN || len > ESP_PEEK_MAX ||
+	if (esp_len < ESP_PAYLOAD_OFF + ESP_MIN_CIPHERTEXT + ESP_ICV_LEN || len > ESP_PEEK_MAX ||
 	    off % 16 + len > ESP_PEEK_MAX)
 		return -EINVAL;
 
-	uint32_t avail = esp_len - payload_off - ESP_ICV_LEN;
+	uint32_t avail = esp_len - ESP_PAYLOAD_OFF - ESP_ICV_LEN;
 
 	if (off >= avail)
 		return -EINVAL;
 
 	uint32_t n = len < avail - off ? len : avail - off;
 
-	sa->rt.peek(lc, sa, esp + ESP_HDR_LEN, off, esp + payload_off + off, out, n);
+	sa->rt.peek(lc, sa, esp + ESP_IV_OFF, off, esp + ESP_PAYLOAD_OFF + off, out, n);
 	return (int)n;
 }
 

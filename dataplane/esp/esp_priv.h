@@ -10,14 +10,11 @@
 #include "dp_bytes.h"
 #include "esp.h"
 
-#define IPPROTO_ESP_NUM	   50
-#define IPPROTO_UDP_NUM	   17
-#define IPPROTO_IPIP_NUM   4
-#define IPPROTO_IPV6_NUM   41
-#define IPPROTO_NONE_NUM   59
-#define ESP_IV_OFF	   ESP_HDR_LEN
-#define ESP_PAYLOAD_OFF	   (ESP_HDR_LEN + ESP_IV_LEN)
-#define ESP_MIN_CIPHERTEXT 4 /* pad length + next header, 4-byte aligned */
+#define IPPROTO_ESP_NUM	 50
+#define IPPROTO_UDP_NUM	 17
+#define IPPROTO_IPIP_NUM 4
+#define IPPROTO_IPV6_NUM 41
+#define IPPROTO_NONE_NUM 59
 
 /* Choose seal/open/peek for the SA's AEAD and build its key schedule into guarded memory.
  * Returns 0 or -errno. */

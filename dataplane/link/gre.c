@@ -212,18 +212,6 @@ gre_encap_burst(struct gre_link *link, struct rte_mbuf **pkts, const uint32_t *k
 
 /* -- decap ------------------------------------------------------------------------------------- */
 
-static inline bool
-ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *ip, uint32_t ihl)
-{
-	uint64_t rx = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (rx == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-		return true;
-	if (rx == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	return (ihl == GRE_IPV4_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) == 0xffff;
-}
-
 static enum gre_drop
 decap_one(struct rte_mbuf *m, struct gre_info *gi, uint32_t local_ip, bool check_dst)
 {

@@ -454,19 +454,6 @@ classify_parsed(const struct rtr_classify_ctx *ctx, struct rte_mbuf *m, const st
 	}
 }
 
-/* The IPv4 header checksum, unless the port already judged it. */
-static inline bool
-ipv4_cksum_ok(const struct rte_mbuf *m, const uint8_t *ip, uint32_t ihl)
-{
-	uint64_t rx_ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-
-	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
-		return true;
-	if (rx_ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return false;
-	return (ihl == IPV4_MIN_LEN ? ipv4_hdr20_sum(ip) : rte_raw_cksum(ip, ihl)) == 0xffff;
-}
-
 /* Not 0.0.0.0, 255.255.255.255 or 224.0.0.0/4 (network order): a sender we could answer and
  * learn a MAC for. */
 static inline bool
